@@ -1,0 +1,45 @@
+import type { Context } from 'koa';
+import type { CookieAction } from './lifecycle.js';
+import type { ResolvedCookieOptions } from './options.js';
+
+/** Longest cookie value looked at; anything longer cannot be one of our ids and is ignored unread. */
+const MAX_VALUE_LENGTH = 256;
+
+/**
+ * The session cookie's value from a Cookie header, or undefined. When the name appears more than
+ * once, the first wins: browsers list the cookie with the longest path first (RFC 6265 5.4).
+ */
+export function readCookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  const prefix = name + '=';
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    let from = start;
+    while (header.charCodeAt(from) === 32 || header.charCodeAt(from) === 9) from++;
+    if (header.startsWith(prefix, from)) {
+      let value = header.slice(from + prefix.length, end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      return value.length <= MAX_VALUE_LENGTH ? value : '';
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** Applies a lifecycle cookie decision to the response through Koa's own `ctx.cookies`. */
+export function applyCookieAction(ctx: Context, cookie: ResolvedCookieOptions, action: CookieAction, expires: Date | undefined): void {
+  if (action.kind === 'none') return;
+  const attributes = {
+    path: cookie.path,
+    domain: cookie.domain,
+    httpOnly: cookie.httpOnly,
+    secure: cookie.secure === 'auto' ? ctx.secure : cookie.secure,
+    sameSite: cookie.sameSite,
+    signed: false,
+    overwrite: true,
+  };
+  if (action.kind === 'set') ctx.cookies.set(cookie.name, action.id, { ...attributes, expires });
+  else ctx.cookies.set(cookie.name, null, { ...attributes, expires: new Date(0) });
+}

@@ -1,0 +1,62 @@
+/**
+ * Every error koa-qsession throws is a `QSessionError` with a stable `code`, so applications can
+ * branch on `err.code` instead of parsing messages.
+ */
+export class QSessionError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad option given to `qsession()` or a store; thrown at start-up, never per request. */
+export class SessionOptionsError extends QSessionError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('ERR_QSESSION_OPTION', `koa-qsession: option "${option}" ${message}`);
+    this.option = option;
+  }
+}
+
+/** `session` used where no request is running, or an API misused (e.g. a reserved key). */
+export class SessionUsageError extends QSessionError {
+  constructor(message: string) {
+    super('ERR_QSESSION_USAGE', `koa-qsession: ${message}`);
+  }
+}
+
+/**
+ * The store failed or did not answer within `storeTimeout`. Answered 503 by default
+ * (`expose` is false: the client never sees store details).
+ */
+export class SessionStoreError extends QSessionError {
+  readonly operation: string;
+  readonly status = 503;
+  readonly expose = false;
+  constructor(operation: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_QSESSION_STORE', `koa-qsession: store ${operation} failed: ${message}`, options);
+    this.operation = operation;
+  }
+}
+
+/** A value the serializer cannot represent. `path` names the key, e.g. `cart.items[2]`. */
+export class SessionSerializationError extends QSessionError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_QSESSION_SERIALIZE', `koa-qsession: cannot serialize session value at "${path}": ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** The serialized session is larger than `maxSize` (or a store's own item limit). */
+export class SessionTooLargeError extends QSessionError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number, what = 'maxSize') {
+    super('ERR_QSESSION_TOO_LARGE', `koa-qsession: serialized session is ${size} bytes, over the ${what} of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+  }
+}

@@ -1,0 +1,29 @@
+export { qsession, type QSessionMiddleware } from './middleware.js';
+export { session } from './context.js';
+export type { Session, SessionData, SessionMethods, RegenerateOptions } from './session.js';
+export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy } from './options.js';
+export type { SessionEventMap } from './events.js';
+export type { CookieAction, RequestOutcome } from './lifecycle.js';
+export { Lifecycle } from './lifecycle.js';
+export {
+  QSessionError,
+  SessionOptionsError,
+  SessionUsageError,
+  SessionStoreError,
+  SessionSerializationError,
+  SessionTooLargeError,
+} from './errors.js';
+export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type { Serializer } from './serializers/serializer.js';
+export { jsonSerializer } from './serializers/json.js';
+export { fromQuartConfig } from './quart-config.js';
+
+import type { Session } from './session.js';
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** The request's session (the same object as the global `session`). */
+    session: Session;
+  }
+}

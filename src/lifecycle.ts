@@ -1,0 +1,230 @@
+import type { SessionEvents } from './events.js';
+import { SessionStoreError, SessionTooLargeError } from './errors.js';
+import { makeIdGenerator, makeIdValidator } from './id.js';
+import type { ResolvedOptions } from './options.js';
+import type { Serializer } from './serializers/serializer.js';
+import { METADATA_KEYS, SessionRecord } from './session.js';
+import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from './stores/store.js';
+
+/** What the response must do with the session cookie. */
+export type CookieAction = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
+
+/** How the request ended, as far as the session is concerned. */
+export interface RequestOutcome {
+  /** The response is a static file (and `staticFile` is off): no cookie, no expiry refresh. */
+  readonly isStatic: boolean;
+  /** The handler threw: data changes are dropped, `destroy()` still takes effect. */
+  readonly failed: boolean;
+}
+
+export interface LifecycleDeps {
+  readonly options: ResolvedOptions;
+  readonly store: SessionStore;
+  readonly serializer: Serializer;
+  readonly events: SessionEvents;
+}
+
+const NONE: CookieAction = { kind: 'none' };
+const CLEAR: CookieAction = { kind: 'clear' };
+const MAX_MERGE_ATTEMPTS = 8;
+
+/**
+ * Every per-request decision, with no HTTP in sight: `open` turns the cookie's id into a session,
+ * `commit` decides what to store and which cookie to send. The middleware only moves values between
+ * Koa and these two calls.
+ */
+export class Lifecycle {
+  readonly newId: () => string;
+  readonly isValidId: (candidate: string) => boolean;
+  private warnedStaticDrop = false;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.newId = makeIdGenerator(deps.options.idFormat);
+    this.isValidId = makeIdValidator(deps.options.idFormat);
+  }
+
+  /**
+   * The session for a request whose cookie carried `cookieId` (undefined: no cookie). No store call
+   * without a well-formed id; an unknown, expired or unreadable id gives a fresh session with a NEW id.
+   */
+  open(cookieId: string | undefined): SessionRecord | Promise<SessionRecord> {
+    if (cookieId === undefined) return this.fresh(false);
+    if (!this.isValidId(cookieId)) return this.fresh(true);
+    return this.load(cookieId);
+  }
+
+  /** A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. */
+  fresh(replacesCookie: boolean): SessionRecord {
+    const record = new SessionRecord({ id: this.newId(), isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    record.staleCookie = replacesCookie;
+    return record;
+  }
+
+  private async load(id: string): Promise<SessionRecord> {
+    const { options, store, serializer, events } = this.deps;
+    const key = options.keyPrefix + id;
+    const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
+    if (stored === null) return this.fresh(true);
+    let dict: Record<string, unknown>;
+    try {
+      dict = serializer.loads(stored);
+    } catch (error) {
+      events.emit('decode-error', { key, error });
+      await this.guard('delete', store.delete(key));
+      return this.fresh(true);
+    }
+    const data: Record<string, unknown> = Object.create(null);
+    const metadata: Record<string, unknown> = Object.create(null);
+    for (const name of Object.keys(dict)) (METADATA_KEYS.has(name) ? metadata : data)[name] = dict[name];
+    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
+    return new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+  }
+
+  /**
+   * Saves what the request changed and says which cookie to send. Synchronous when there is
+   * nothing to store, so untouched requests pay no extra promise.
+   */
+  commit(record: SessionRecord, outcome: RequestOutcome): CookieAction | Promise<CookieAction> {
+    const pending = record.retiredIds.length > 0 || record.markedDirty || record.modified;
+    if (!pending) return this.idleCookie(record, outcome);
+    return this.save(record, outcome);
+  }
+
+  /** The cookie for a request that stores nothing. */
+  private idleCookie(record: SessionRecord, outcome: RequestOutcome): CookieAction {
+    if (outcome.isStatic || outcome.failed) return NONE;
+    if (record.destroyed || record.staleCookie) return CLEAR;
+    if (this.deps.options.rolling && !record.isNew) return { kind: 'set', id: record.id };
+    return NONE;
+  }
+
+  private async save(record: SessionRecord, outcome: RequestOutcome): Promise<CookieAction> {
+    const { options } = this.deps;
+    if (outcome.failed) {
+      if (record.destroyed) await this.retire(record);
+      return NONE;
+    }
+    const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || record.modified;
+    if (!wantsWrite) {
+      await this.retire(record);
+      return this.idleCookie(record, outcome);
+    }
+    if (outcome.isStatic) return this.saveOnStatic(record);
+
+    const action = await this.write(record);
+    await this.retire(record);
+    return action;
+  }
+
+  /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
+  private async saveOnStatic(record: SessionRecord): Promise<CookieAction> {
+    if (!record.isNew) {
+      await this.write(record);
+      await this.retire(record);
+    } else if (!this.warnedStaticDrop) {
+      this.warnedStaticDrop = true;
+      const message =
+        'koa-qsession: a new session was changed while serving a static file; it was not saved because static ' +
+        'responses send no cookie. Set `staticFile: true` or change the session in a non-static route.';
+      this.deps.events.emit('warning', { message });
+      process.emitWarning(message, { code: 'QSESSION_STATIC_CHANGE' });
+    }
+    return NONE;
+  }
+
+  private async write(record: SessionRecord): Promise<CookieAction> {
+    const { options, store } = this.deps;
+    const empty = Object.keys(record.data).length === 0;
+    if (empty) {
+      if (!record.isNew) await this.guard('delete', store.delete(options.keyPrefix + record.id));
+      return record.isNew && !record.destroyed && !record.staleCookie && record.retiredIds.length === 0 ? NONE : CLEAR;
+    }
+    if (record.isNew) return this.create(record);
+    const status = await this.replace(record);
+    return status === 'missing' ? CLEAR : { kind: 'set', id: record.id };
+  }
+
+  private async create(record: SessionRecord): Promise<CookieAction> {
+    const { options, store } = this.deps;
+    const value = this.dump(this.dictOf(record));
+    // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, options.lifetime))) {
+        record.isNew = false;
+        record.loadedFrom = value;
+        return { kind: 'set', id: record.id };
+      }
+      record.id = this.newId();
+    }
+    throw new SessionStoreError('create', 'could not find an unused session id');
+  }
+
+  /**
+   * Compare-and-set against what this request loaded. When another request saved in between, this
+   * request's changed and deleted keys are applied on top of what that one stored, and tried again.
+   */
+  private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
+    const { options, store, serializer } = this.deps;
+    const key = options.keyPrefix + record.id;
+    const changed = record.changed();
+    let expected = record.loadedFrom as StoredValue;
+    let value = this.dump(this.dictOf(record));
+    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      const result = await this.guard('replace', store.replace(key, expected, value, options.lifetime));
+      if (result.status !== 'conflict') return result.status;
+      const current = serializer.loads(result.current);
+      for (const name of changed) current[name] = record.data[name];
+      for (const name of record.removedKeys) delete current[name];
+      expected = result.current;
+      value = this.dump(current);
+    }
+    throw new SessionStoreError('replace', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
+  }
+
+  private async retire(record: SessionRecord): Promise<void> {
+    const { options, store } = this.deps;
+    for (const id of record.retiredIds.splice(0)) await this.guard('delete', store.delete(options.keyPrefix + id));
+  }
+
+  /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
+  private dictOf(record: SessionRecord): Record<string, unknown> {
+    const dict: Record<string, unknown> = Object.create(null);
+    if (record.permanent) dict._permanent = true;
+    for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
+    for (const name of Object.keys(record.data)) dict[name] = record.data[name];
+    return dict;
+  }
+
+  private dump(dict: Record<string, unknown>): StoredValue {
+    const value = this.deps.serializer.dumps(dict);
+    const size = byteLength(value);
+    if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
+    return value;
+  }
+
+  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError`. */
+  guard<T>(operation: string, call: Promise<T>): Promise<T> {
+    const { storeTimeout } = this.deps.options;
+    const { name } = this.deps.store;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new SessionStoreError(operation, `${name} did not answer within ${storeTimeout} ms`)),
+        storeTimeout,
+      );
+      call.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${name}: ${messageOf(error)}`, { cause: error }));
+        },
+      );
+    });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

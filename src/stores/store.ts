@@ -1,0 +1,81 @@
+/**
+ * The store interface: the handful of operations every backend implements. A new backend is one
+ * file with one class implementing `SessionStore`; pass an instance as `qsession({ store })`.
+ *
+ * Keys arrive complete (`keyPrefix` + id, validated: at most 200 bytes of `[A-Za-z0-9_:.-]`), so a
+ * store never sees client input that did not pass the id check. Values are what the serializer
+ * produced: a string (tagged JSON, JSON) or bytes (v8). A store gives back exactly the bytes it was
+ * given; it may return a string as bytes or bytes as a string (UTF-8), the core compares bytes.
+ *
+ * Every operation is given a TTL in milliseconds; stores with coarser clocks round up.
+ * Errors: reject with anything; the core wraps it in `SessionStoreError` and applies `storeTimeout`.
+ */
+export type StoredValue = string | Uint8Array;
+
+export type ReplaceResult =
+  | { readonly status: 'ok' }
+  /** The key is gone (expired or destroyed): the caller must not recreate it. */
+  | { readonly status: 'missing' }
+  /** The key holds something other than `expected`: here is what it holds now. */
+  | { readonly status: 'conflict'; readonly current: StoredValue };
+
+export interface SessionStore {
+  /** A short name for logs and errors: 'memory', 'redis', ... */
+  readonly name: string;
+
+  /**
+   * The value stored under `key`, or null when there is none (or it expired).
+   * With `refreshTtlMs`, also restart the key's expiry in the same round trip where the backend
+   * can (rolling sessions: Redis GETEX).
+   */
+  get(key: string, refreshTtlMs?: number): Promise<StoredValue | null>;
+
+  /** Store `value` only if `key` does not exist. Resolves false when it already did. */
+  create(key: string, value: StoredValue, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Compare-and-set: replace the value only if `key` holds exactly `expected`, atomically where the
+   * backend allows. Never creates a key that does not exist.
+   */
+  replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult>;
+
+  /** Remove `key`; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Restart the expiry of an existing key; a missing key stays missing. */
+  touch(key: string, ttlMs: number): Promise<void>;
+
+  /**
+   * Optional per-user index (list / log out a user's other sessions). A store that cannot
+   * enumerate (memcached) leaves it undefined and the core says so clearly.
+   */
+  readonly userIndex?: UserSessionIndex;
+
+  /** Release what the store opened itself (never a client the application passed in). */
+  close?(): Promise<void>;
+}
+
+/** Maps a user id (already turned into a safe key by the core) to the session keys of that user. */
+export interface UserSessionIndex {
+  add(userKey: string, sessionKey: string, ttlMs: number): Promise<void>;
+  remove(userKey: string, sessionKey: string): Promise<void>;
+  list(userKey: string): Promise<string[]>;
+}
+
+/** Byte-wise equality of two stored values, whichever form each is in. */
+export function sameStoredValue(a: StoredValue, b: StoredValue): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  return Buffer.from(toBytes(a)).equals(toBytes(b));
+}
+
+export function toBytes(value: StoredValue): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
+
+export function toText(value: StoredValue): string {
+  return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+}
+
+export function byteLength(value: StoredValue): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
+}
