@@ -60,3 +60,16 @@ export class SessionTooLargeError extends QSessionError {
     this.limit = limit;
   }
 }
+
+/**
+ * A stored value the serializer could not read. Carries the key and the kind of failure only:
+ * parser messages quote the input, and the input is session data, which must not reach logs.
+ */
+export class SessionDecodeError extends QSessionError {
+  readonly key: string;
+  constructor(key: string, serializer: string, failure: unknown) {
+    const kind = failure instanceof Error ? failure.name : typeof failure;
+    super('ERR_QSESSION_DECODE', `koa-qsession: the ${serializer} serializer could not read the session stored under "${key}" (${kind})`);
+    this.key = key;
+  }
+}

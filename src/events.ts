@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { SessionStoreError } from './errors.js';
+import type { SessionDecodeError, SessionStoreError } from './errors.js';
 
 /** What the middleware reports; listen with `middleware.on(name, listener)`. Ids never appear in clear. */
 export interface SessionEventMap {
   /** A stored value the serializer could not read; the entry was deleted and a fresh session started. */
-  'decode-error': [{ key: string; error: unknown }];
+  'decode-error': [{ key: string; error: SessionDecodeError }];
   /** The store failed or timed out (emitted whatever `onStoreError` does about it). */
   'store-error': [{ error: SessionStoreError }];
   /** Something the developer should know, e.g. a change to a new session made on a static-file response. */

@@ -12,6 +12,7 @@ export {
   SessionStoreError,
   SessionSerializationError,
   SessionTooLargeError,
+  SessionDecodeError,
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';

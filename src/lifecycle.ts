@@ -1,5 +1,5 @@
 import type { SessionEvents } from './events.js';
-import { SessionStoreError, SessionTooLargeError } from './errors.js';
+import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from './errors.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import type { ResolvedOptions } from './options.js';
 import type { Serializer } from './serializers/serializer.js';
@@ -68,8 +68,8 @@ export class Lifecycle {
     let dict: Record<string, unknown>;
     try {
       dict = serializer.loads(stored);
-    } catch (error) {
-      events.emit('decode-error', { key, error });
+    } catch (failure) {
+      events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
       await this.guard('delete', store.delete(key));
       return this.fresh(true);
     }

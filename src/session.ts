@@ -216,7 +216,8 @@ class SessionFacade implements SessionMethods {
     for (const key of Object.keys(record.data)) record.remove(key);
   }
   keys(): string[] { return Object.keys(this[RECORD].data); }
-  toJSON(): Record<string, unknown> { return Object.assign(Object.create(null), this[RECORD].data); }
+  /** A plain copy of the data (`__proto__` stays an own key: fromEntries defines, never assigns). */
+  toJSON(): Record<string, unknown> { return Object.fromEntries(Object.entries(this[RECORD].data)); }
   dirty(): void { this[RECORD].markedDirty = true; }
   regenerate(options?: RegenerateOptions): void { this[RECORD].regenerate(options); }
   destroy(): void { this[RECORD].destroy(); }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite talks to, when they are missing:
+# redis-server / redis-tools (throwaway Redis, Cluster and Sentinel), memcached, python3-quart
+# (the tagged-JSON reference, under /usr/bin/python3) and chromium (browser tests).
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v memcached >/dev/null || missing+=(memcached)
+/usr/bin/python3 -c 'import quart' >/dev/null 2>&1 || missing+=(python3-quart)
+command -v chromium >/dev/null || missing+=(chromium)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
