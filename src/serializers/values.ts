@@ -13,8 +13,8 @@ export class Tuple<T = unknown> implements Iterable<T> {
   constructor(items: Iterable<T> = []) {
     this.items = Object.freeze([...items]);
   }
-  static of<T>(...items: T[]): Tuple<T> {
-    return new Tuple(items);
+  static of<T extends unknown[]>(...items: T): Tuple<T[number]> {
+    return new Tuple<T[number]>(items);
   }
   get length(): number {
     return this.items.length;
