@@ -12,8 +12,11 @@ export function indexPath(parent: string, index: number): string {
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name ? `a ${name}` : 'an object with a custom prototype';
+    // Only a prototype's own constructor names the class (Object.create(proto) inherits Object's).
+    const proto: unknown = Object.getPrototypeOf(value);
+    const ctor = proto !== null && typeof proto === 'object' && Object.hasOwn(proto, 'constructor')
+      ? (proto as { constructor?: { name?: unknown } }).constructor : undefined;
+    return typeof ctor?.name === 'string' && ctor.name ? `a ${ctor.name}` : 'an object with a custom prototype';
   }
   if (typeof value === 'number') return String(value);
   return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;

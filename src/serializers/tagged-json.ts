@@ -114,13 +114,23 @@ export class TaggedJsonSerializer implements Serializer {
         } else if (step.tag.check(value)) {
           // ` di` reports its child under the child's key; other tags' children under the tagged value.
           const childPath = step.tag.key === ' di' ? keyPath(path, Object.keys(value as object)[0]!) : path;
-          const inner = step.tag.toJSON(value, (child) => new Encoded(this.encode(child, childPath, seen)));
+          const inner = this.tagValue(step.tag, value, childPath, path, seen);
           return `{${pyString(step.tag.key)}:${this.writeData(inner, path, new Set())}}`;
         }
       }
       return encodeScalar(value, path);
     } finally {
       if (isObject) seen.delete(value);
+    }
+  }
+
+  /** A tag's own failure (an invalid Date, say) becomes a SessionSerializationError naming the path. */
+  private tagValue(tag: JSONTag, value: unknown, childPath: string, path: string, seen: Set<object>): unknown {
+    try {
+      return tag.toJSON(value, (child) => new Encoded(this.encode(child, childPath, seen)));
+    } catch (error) {
+      if (error instanceof SessionSerializationError) throw error;
+      throw new SessionSerializationError(path, error instanceof Error ? error.message : String(error), { cause: error });
     }
   }
 
