@@ -18,6 +18,11 @@ export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from 
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
+export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json.js';
+export type { JSONTag } from './serializers/tags.js';
+export { v8Serializer } from './serializers/v8.js';
+export { resolveSerializer, type SerializerName } from './serializers/index.js';
+export { Tuple, Markup, UUID, PyFloat } from './serializers/values.js';
 export { fromQuartConfig } from './quart-config.js';
 
 import type { Session } from './session.js';

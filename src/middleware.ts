@@ -5,7 +5,7 @@ import { SessionStoreError } from './errors.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from './events.js';
 import { Lifecycle, type CookieAction } from './lifecycle.js';
 import { resolveOptions, type QSessionOptions, type ResolvedOptions } from './options.js';
-import { jsonSerializer } from './serializers/json.js';
+import { resolveSerializer } from './serializers/index.js';
 import type { SessionRecord } from './session.js';
 import { createStore } from './stores/index.js';
 import type { SessionStore } from './stores/store.js';
@@ -25,7 +25,7 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const resolved = resolveOptions(options);
   const store = createStore(options);
   const events = createEvents();
-  const lifecycle = new Lifecycle({ options: resolved, store, serializer: options.serializer ?? jsonSerializer, events });
+  const lifecycle = new Lifecycle({ options: resolved, store, serializer: resolveSerializer(options.serializer), events });
 
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
     const record = await openSession(ctx, lifecycle, resolved, events);

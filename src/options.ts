@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { SessionOptionsError } from './errors.js';
 import type { IdFormat } from './id.js';
+import { resolveSerializer, type SerializerName } from './serializers/index.js';
 import type { Serializer } from './serializers/serializer.js';
 import type { SessionStore } from './stores/store.js';
 import type { MemoryStoreOptions } from './stores/memory.js';
@@ -54,8 +55,11 @@ export interface QSessionOptions {
   cookie?: SessionCookieOptions;
   /** Shape of new ids; ids of any other shape are ignored. Default `base64url`. */
   idFormat?: IdFormat;
-  /** How session data is stored. Default: plain JSON. */
-  serializer?: Serializer;
+  /**
+   * How session data is stored: `'tagged-json'` (default, byte-compatible with Quart / Flask),
+   * `'json'`, `'v8'` (Node-only, bytes), or your own `{ name, dumps, loads }`.
+   */
+  serializer?: Serializer | SerializerName;
   /** Longest wait for one store operation, in ms. Default 1000. */
   storeTimeout?: number;
   /** Store failure: `fail` answers 503 (default), `anonymous` carries on without a session, or your function. */
@@ -104,6 +108,7 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
     if (!KNOWN_OPTIONS.has(key)) throw new SessionOptionsError(key, 'is not a koa-qsession option');
   }
   const cookie = resolveCookie(options.cookie ?? {});
+  resolveSerializer(options.serializer); // validates at start-up, naming the option
   return {
     keyPrefix: check('keyPrefix', options.keyPrefix, 'session:', (v) => typeof v === 'string' && KEY_PREFIX.test(v),
       'must be at most 100 characters of A-Z a-z 0-9 _ : . -'),
