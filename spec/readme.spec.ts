@@ -3,13 +3,17 @@
 //   the block pins the file), or else it must type-check against the package (src/, through the
 //   `source` export condition) as a module of its own; `<!-- prelude: ... -->` adds hidden setup.
 // - sh / bash: npm scripts exist in package.json, files exist, other commands are on PATH.
-// - python: parses (/usr/bin/python3 ast.parse). json: parses. Anything else fails: add a checker.
+// - python: parses (/usr/bin/python3 ast.parse). json: parses.
+// - text: a stored session (JSON) must come back byte for byte through the tagged-JSON serializer;
+//   any other text must appear verbatim in spec/ or example-app/ (output shown is output tested).
+// Anything else fails: add a checker.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
+import { taggedJsonSerializer } from 'koa-qsession';
 import { codeBlocks, containsVerbatim, type CodeBlock } from './readme/blocks.js';
 import { shellProblems } from './readme/shell.js';
 
@@ -22,12 +26,33 @@ const TMP = join(ROOT, '.spec-tmp', 'readme');
 const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs', 'cjs']);
 const SHELL = new Set(['sh', 'bash', 'shell']);
 
-/** The example app's source files, by path relative to the repo. */
-const exampleSources = new Map<string, string>(
-  readdirSync(join(ROOT, 'example-app'), { recursive: true, encoding: 'utf8' })
-    .filter((file) => /\.(ts|js|mjs)$/.test(file))
-    .map((file) => [`example-app/${file}`, readFileSync(join(ROOT, 'example-app', file), 'utf8')] as const),
-);
+/** Source files under `dir`, by path relative to the repo. */
+function sources(dir: string, pattern: RegExp): Map<string, string> {
+  return new Map<string, string>(
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => pattern.test(file))
+      .map((file) => [`${dir}/${file}`, readFileSync(join(ROOT, dir, file), 'utf8')] as const),
+  );
+}
+const exampleSources = sources('example-app', /\.(ts|js|mjs)$/);
+
+function checkText(name: string, block: CodeBlock): void {
+  let parsed = false;
+  try {
+    JSON.parse(block.code);
+    parsed = true;
+  } catch {
+    // not JSON: checked below as text
+  }
+  if (parsed) {
+    const again = taggedJsonSerializer.dumps(taggedJsonSerializer.loads(block.code));
+    assert.equal(again, block.code, `${name}: this stored session does not come back byte for byte through the tagged-JSON serializer`);
+    return;
+  }
+  const tested = new Map([...exampleSources, ...sources('spec', /\.(ts|py|txt)$/)]);
+  const found = [...tested.values()].some((source) => containsVerbatim(source, block.code));
+  assert.ok(found, `${name}: text that is neither a stored session (JSON) nor found verbatim in spec/ or example-app/`);
+}
 
 function excerptOf(block: CodeBlock): string | undefined {
   for (const [file, source] of exampleSources) if (containsVerbatim(source, block.code)) return file;
@@ -103,6 +128,8 @@ describe('README.md code blocks', () => {
         } catch (error) {
           assert.fail(`${name} is not valid Python: ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
         }
+      } else if (block.lang === 'text') {
+        checkText(name, block);
       } else if (block.lang === 'json') {
         assert.doesNotThrow(() => JSON.parse(block.code), `${name} is not valid JSON`);
       } else {
