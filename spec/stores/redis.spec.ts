@@ -50,6 +50,7 @@ describe('redis round trips (INFO commandstats)', () => {
     const { url } = await server();
     app = await startApp({ type: 'redis', redis: url });
     rollingApp = await startApp({ type: 'redis', redis: url, rolling: true });
+    for (const each of [app, rollingApp]) await (each.sessions.store as RedisStore).connect();
     // Warm up: both connections open, and the compare-and-set script is in Redis's script cache.
     id = (await app.request('/set?a=1')).cookie!;
     await app.request('/set?a=2', id);

@@ -38,6 +38,7 @@ export interface TestApp {
  */
 export async function startApp(options: QSessionOptions): Promise<TestApp> {
   const app = new Koa();
+  app.silent = true; // the 503s the fault specs provoke are expected; keep Koa from logging them
   const sessions = qsession(options);
   let entered: () => void = () => undefined;
   let enteredPromise = new Promise<void>((resolve) => (entered = resolve));

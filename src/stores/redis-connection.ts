@@ -40,6 +40,8 @@ export interface RedisCommands {
 export interface RedisConnection {
   /** Where commands go; rejects quickly when the store's own connection is known to be down. */
   commands(): Promise<RedisCommands>;
+  /** Connects now (own connection) and resolves once commands can be sent. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export function sharedConnection(client: RedisClientLike): RedisConnection {
       }
       return Promise.resolve(commands);
     },
+    ready: async () => undefined,
     close: async () => undefined,
   };
 }
@@ -80,11 +83,15 @@ interface OwnClient extends RedisClientLike {
 
 /**
  * The store's own single connection to `url`, opened on first use (so `qsession()` stays
- * synchronous and memory-only users never load `redis`). The offline queue is off: while the
- * connection is down a command fails at once instead of waiting, and node-redis keeps
- * reconnecting in the background.
+ * synchronous, and a store that is made but never used leaves no socket keeping the process
+ * alive). The offline queue is off: while the connection is down a command fails at once instead
+ * of waiting, and node-redis keeps reconnecting in the background.
  */
 export function ownConnection(url: string): RedisConnection {
+  // Loading node-redis takes hundreds of milliseconds; start now so the first request does not pay
+  // for it inside its storeTimeout. Only Redis users get here: memory-only users never load it.
+  const loading = import('redis');
+  loading.catch(() => undefined);
   let client: OwnClient | undefined;
   let opening: Promise<RedisCommands> | undefined;
   let closed = false;
@@ -92,7 +99,7 @@ export function ownConnection(url: string): RedisConnection {
   let lastError: Error | undefined;
 
   async function open(): Promise<RedisCommands> {
-    const { createClient } = await import('redis');
+    const { createClient } = await loading;
     if (closed) throw new Error('the store is closed');
     const created = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: reconnectDelay } }) as unknown as OwnClient;
     created.on('error', (error) => (lastError = error));
@@ -128,6 +135,11 @@ export function ownConnection(url: string): RedisConnection {
       if (lastError) throw new Error(`not connected to ${redactUrl(url)}: ${lastError.message || lastError.name}`, { cause: lastError });
       await settled(c);
       return commands;
+    },
+    async ready() {
+      await (opening ??= open());
+      const c = client as OwnClient;
+      if (!c.isReady) await settled(c);
     },
     async close() {
       closed = true;

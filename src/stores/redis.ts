@@ -73,6 +73,15 @@ export class RedisStore implements SessionStore {
     await (await this.commands()).pExpire(key, ms(ttlMs));
   }
 
+  /**
+   * Opens the store's own connection now instead of on the first request, and resolves once it is
+   * ready (rejects on the first failed attempt; node-redis keeps retrying in the background).
+   * Nothing to do for a client you passed in.
+   */
+  connect(): Promise<void> {
+    return this.connection.ready();
+  }
+
   /** Closes the connection this store opened from a URL; a client you passed in stays open. */
   close(): Promise<void> {
     return this.connection.close();
