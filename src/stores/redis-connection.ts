@@ -110,6 +110,10 @@ export function ownConnection(url: string): RedisConnection {
     return created.withTypeMapping(BUFFER_REPLIES) as unknown as RedisCommands;
   }
 
+  function notConnected(cause: Error): Error {
+    return new Error(`not connected to ${redactUrl(url)}: ${cause.message || cause.name}`, { cause });
+  }
+
   /** The first connection attempt is still running: wait for it to succeed or fail, whichever comes first. */
   function settled(c: OwnClient): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -132,14 +136,14 @@ export function ownConnection(url: string): RedisConnection {
       const commands = await (opening ??= open());
       const c = client as OwnClient;
       if (c.isReady) return commands;
-      if (lastError) throw new Error(`not connected to ${redactUrl(url)}: ${lastError.message || lastError.name}`, { cause: lastError });
-      await settled(c);
+      if (lastError) throw notConnected(lastError);
+      await settled(c).catch((error: Error) => Promise.reject(notConnected(error)));
       return commands;
     },
     async ready() {
       await (opening ??= open());
       const c = client as OwnClient;
-      if (!c.isReady) await settled(c);
+      if (!c.isReady) await settled(c).catch((error: Error) => Promise.reject(notConnected(error)));
     },
     async close() {
       closed = true;
