@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { SessionDecodeError, SessionStoreError } from './errors.js';
 
-/** What the middleware reports; listen with `middleware.on(name, listener)`. Ids never appear in clear. */
+/**
+ * What the middleware reports; listen with `middleware.on(name, listener)`. Events never carry
+ * session data; `decode-error` names the store key so the bad entry can be found.
+ */
 export interface SessionEventMap {
   /** A stored value the serializer could not read; the entry was deleted and a fresh session started. */
   'decode-error': [{ key: string; error: SessionDecodeError }];

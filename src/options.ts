@@ -5,6 +5,7 @@ import { resolveSerializer, type SerializerName } from './serializers/index.js';
 import type { Serializer } from './serializers/serializer.js';
 import type { SessionStore } from './stores/store.js';
 import type { MemoryStoreOptions } from './stores/memory.js';
+import type { RedisClientLike } from './stores/redis-connection.js';
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
@@ -29,7 +30,7 @@ export type StoreErrorPolicy =
   | 'anonymous'
   | ((error: import('./errors.js').SessionStoreError, ctx: Context) => void | Promise<void>);
 
-export type BuiltinStoreType = 'memory';
+export type BuiltinStoreType = 'memory' | 'redis';
 
 export interface QSessionOptions {
   /** Built-in store by name (Quart: SESSION_TYPE). Default `memory`. Ignored when `store` is given. */
@@ -38,6 +39,12 @@ export interface QSessionOptions {
   store?: SessionStore;
   /** Options for the memory store (`type: 'memory'`). */
   memory?: MemoryStoreOptions;
+  /**
+   * For `type: 'redis'`: a redis:// or rediss:// URL (the store opens and closes its own connection;
+   * Quart: SESSION_URI, default `redis://localhost:6379`), or a connected node-redis client, cluster
+   * or sentinel that the application owns (Quart: SESSION_REDIS).
+   */
+  redis?: string | RedisClientLike;
   /** Prefix of every store key (Quart: SESSION_KEY_PREFIX). Default `session:`. */
   keyPrefix?: string;
   /** Cookie outlives the browser session (Quart: SESSION_PERMANENT). Default true. */
@@ -94,7 +101,7 @@ export interface ResolvedOptions {
 
 const DAY = 24 * 60 * 60 * 1000;
 const KNOWN_OPTIONS = new Set([
-  'type', 'store', 'memory', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
+  'type', 'store', 'memory', 'redis', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
   'isStatic', 'cookie', 'idFormat', 'serializer', 'storeTimeout', 'onStoreError', 'maxSize',
 ]);
 const KNOWN_COOKIE_OPTIONS = new Set(['name', 'path', 'domain', 'httpOnly', 'secure', 'sameSite']);
