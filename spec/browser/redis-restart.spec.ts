@@ -1,41 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { storeOptionsFromEnv } from '../../example-app/store-from-env.js';
-import { freePort, startServer, tempDir, type ServerProcess } from '../support/process.js';
+import { freePort } from '../support/process.js';
+import { startStandalone, type Standalone } from '../support/redis.js';
 import { startExampleApp } from './support/app-process.js';
 import { launchBrowser, logIn } from './support/browser.js';
 
 let browser: Browser;
-let redis: ServerProcess;
-const dir = tempDir('site-redis');
+let redis: Standalone;
 
 before(async () => {
-  const port = await freePort();
-  // A throwaway Redis: no persistence, in a temp dir, gone with the test.
-  redis = await startServer('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.path], port);
+  redis = await startStandalone(); // a throwaway redis-server on a free port, no persistence
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
-  await redis?.stop();
-  dir.remove();
+  await redis?.cleanup();
 });
 
-/** Until the Redis store lands, store-from-env.ts refuses SESSION_TYPE=redis and this test is a todo. */
-function redisSupported(): boolean {
-  try {
-    storeOptionsFromEnv({ SESSION_TYPE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('the example site in chromium on Redis', () => {
-  it('keeps the user logged in across a restart of the app process', { todo: !redisSupported() && 'SESSION_TYPE=redis is not supported yet' }, async () => {
+  it('keeps the user logged in across a restart of the app process', async () => {
     const port = await freePort();
-    const env = { SESSION_TYPE: 'redis', REDIS_URL: `redis://127.0.0.1:${redis.port}` };
+    const env = { SESSION_TYPE: 'redis', REDIS_URL: redis.server.url };
     let app = await startExampleApp(port, env);
     const context = await browser.newContext();
     try {
@@ -43,6 +29,7 @@ describe('the example site in chromium on Redis', () => {
       await logIn(page, app.url, 'ada');
       await page.goto(`${app.url}/counter`);
       assert.match(await page.locator('.counter').innerText(), /Visits: 1/);
+      assert.equal((await redis.server.cli('--scan', '--pattern', 'session:*')).trim().split('\n').length, 1, 'one session in Redis');
 
       await app.stop();
       app = await startExampleApp(port, env); // same port: the browser's cookie still applies
