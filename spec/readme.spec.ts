@@ -138,3 +138,26 @@ describe('README.md code blocks', () => {
     });
   }
 });
+
+/** The names in a `new Set([...])` literal of src/options.ts: the options qsession() accepts. */
+function knownOptions(constant: string): string[] {
+  const source = readFileSync(join(ROOT, 'src/options.ts'), 'utf8');
+  const literal = new RegExp(`const ${constant} = new Set\\(\\[([^\\]]*)\\]`).exec(source);
+  assert.ok(literal, `src/options.ts no longer has a ${constant} set literal: update knownOptions() in spec/readme.spec.ts`);
+  return [...literal[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+}
+
+describe('README.md options table', () => {
+  const section = README.slice(README.indexOf('\n## Options\n'), README.indexOf('\n## ', README.indexOf('\n## Options\n') + 1));
+  const rows = new Set([...section.matchAll(/^\| `([\w.]+)(?:\(.*?\))?`/gm)].map((m) => m[1]!));
+
+  it('lists every option qsession() accepts', () => {
+    const missing = knownOptions('KNOWN_OPTIONS').filter((name) => ![...rows].some((row) => row === name || row.startsWith(`${name}.`)));
+    assert.deepEqual(missing, [], `options missing from the table under "## Options": ${missing.join(', ')}`);
+  });
+
+  it('lists every cookie option', () => {
+    const missing = knownOptions('KNOWN_COOKIE_OPTIONS').filter((name) => !rows.has(`cookie.${name}`));
+    assert.deepEqual(missing, [], `cookie options missing from the table under "## Options": ${missing.map((n) => `cookie.${n}`).join(', ')}`);
+  });
+});
