@@ -75,7 +75,7 @@ export interface Started {
  * /destroy, /id, /bad, /weird (prototype-ish keys). `configure` runs before the middleware is added.
  */
 export async function start(options: QSessionOptions = {}, configure?: (app: Koa) => void): Promise<Started> {
-  const store = new CheckedStore();
+  const store = options.store instanceof CheckedStore ? options.store : new CheckedStore();
   const app = new Koa();
   app.silent = true;
   configure?.(app);
