@@ -68,7 +68,7 @@ export class UserSessions {
       }
       // The index may lag behind the sessions (expired, or a user id changed): the session decides.
       const owner = dict === undefined ? undefined : safeUserOf(dict, this.options.userKey!);
-      if (dict === undefined || owner === undefined || String(owner) !== String(user)) {
+      if (dict === undefined || owner === undefined || String(owner) !== String(user) || this.pastMaxAge(dict)) {
         await this.lifecycle.guard('index remove', index.remove(indexKey, key));
         continue;
       }
@@ -91,6 +91,13 @@ export class UserSessions {
       count++;
     }
     return count;
+  }
+
+  /** Past `maxAge`: the next request would refuse it, so it is not listed (nor counted as destroyed). */
+  private pastMaxAge(dict: Record<string, unknown>): boolean {
+    const { maxAge } = this.options;
+    const created = dict._created;
+    return maxAge !== undefined && typeof created === 'number' && !(created * 1000 + maxAge > Date.now());
   }
 
   private index(): UserSessionIndex {

@@ -72,7 +72,7 @@ export interface Started {
 
 /**
  * An app with routes: /read, /set/:key?v=, /login/:user, /logout, /regenerate[?keep=a,b|none],
- * /destroy, /id, /bad, /weird (prototype-ish keys). `configure` runs before the middleware is added.
+ * /json/:key?v=<json>, /destroy, /id, /bad (an unserializable value). `configure` runs before the middleware is added.
  */
 export async function start(options: QSessionOptions = {}, configure?: (app: Koa) => void): Promise<Started> {
   const store = options.store instanceof CheckedStore ? options.store : new CheckedStore();
@@ -94,7 +94,7 @@ export async function start(options: QSessionOptions = {}, configure?: (app: Koa
         return;
       case 'login':
         session.regenerate();
-        session.user_id = arg;
+        session.user_id = decodeURIComponent(arg);
         ctx.body = session.id;
         return;
       case 'regenerate': {
@@ -103,6 +103,10 @@ export async function start(options: QSessionOptions = {}, configure?: (app: Koa
         ctx.body = session.id;
         return;
       }
+      case 'json':
+        session.set(decodeURIComponent(arg), JSON.parse(value) as unknown);
+        ctx.body = 'ok';
+        return;
       case 'destroy':
         session.destroy();
         ctx.body = 'ok';
