@@ -262,7 +262,8 @@ export class Lifecycle {
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
       if (result.status !== 'conflict') return result.status;
-      const current = serializer.loads(result.current);
+      // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
+      const current = nullPrototype(serializer.loads(result.current));
       for (const name of changed) current[name] = record.data[name];
       for (const name of record.removedKeys) delete current[name];
       expected = result.current;
@@ -348,6 +349,12 @@ export class Lifecycle {
       );
     });
   }
+}
+
+function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(dict)) copy[name] = dict[name];
+  return copy;
 }
 
 function nowSeconds(): number {
