@@ -69,6 +69,17 @@ describe('per-user sessions (userKey)', () => {
     limited.store.reset();
     await other.get('/set/theme?v=dark');
     assert.deepEqual(limited.store.calls, ['get', 'replace'], 'with maxAge the first entry already lives long enough');
+    const rolling = await start({ userKey: 'user_id', rolling: true });
+    const active = rolling.client();
+    await active.get('/login/ann');
+    rolling.store.reset();
+    await active.get('/read');
+    assert.deepEqual(rolling.store.calls, ['get+touch', 'index.add'], 'rolling without maxAge: reads renew the index entry too');
+    const anonymous = rolling.client();
+    await anonymous.get('/set/a');
+    rolling.store.reset();
+    await anonymous.get('/read');
+    assert.deepEqual(rolling.store.calls, ['get+touch'], 'only sessions that hold a user');
   });
 
   it('a user id is never part of a store key, whatever it holds', async () => {
