@@ -3,7 +3,10 @@ export { session } from './context.js';
 export type { Session, SessionData, SessionMethods, RegenerateOptions } from './session.js';
 export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy } from './options.js';
 export type { SessionEventMap } from './events.js';
-export type { CookieAction, RequestOutcome } from './lifecycle.js';
+export type { PinningMode } from './client-address.js';
+export type { SigningKey } from './signing.js';
+export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './user-sessions.js';
+export type { CookieAction, RequestOutcome, OpenContext } from './lifecycle.js';
 export { Lifecycle } from './lifecycle.js';
 export {
   QSessionError,
