@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { sessionStorage } from './context.js';
+import { sessionStorage, useKoaStorage } from './context.js';
 import { applyCookieAction, readCookieValue } from './cookie.js';
 import { SessionStoreError } from './errors.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from './events.js';
@@ -30,8 +30,11 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
     const record = await openSession(ctx, lifecycle, resolved, events);
     ctx.session = record.session;
+    // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
+    const koaStorage = ctx.app.ctxStorage;
+    if (koaStorage) useKoaStorage(koaStorage);
     try {
-      await sessionStorage.run(record.session, next);
+      await (koaStorage ? next() : sessionStorage.run(record.session, next));
     } catch (error) {
       await settle(ctx, lifecycle, resolved, events, record, true);
       throw error;
