@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { sessionStorage } from './context.js';
+import { sessionStorage, useKoaStorage } from './context.js';
 import { clientAddress } from './client-address.js';
 import { applyCookieAction, readCookieValue } from './cookie.js';
 import { SessionOptionsError, SessionStoreError } from './errors.js';
@@ -54,8 +54,11 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
     const { record, cookie } = await openSession(ctx, lifecycle, resolved, events, signer);
     ctx.session = record.session;
+    // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
+    const koaStorage = ctx.app.ctxStorage;
+    if (koaStorage) useKoaStorage(koaStorage);
     try {
-      await sessionStorage.run(record.session, next);
+      await (koaStorage ? next() : sessionStorage.run(record.session, next));
     } catch (error) {
       await settle(ctx, lifecycle, resolved, events, record, true, cookie, signer);
       throw error;
