@@ -19,8 +19,38 @@ export const DEMO_PASSWORD = 'secret';
 type Handler = (ctx: Context) => Promise<void> | void;
 
 function viewer(): Viewer {
-  return { username: session.get('authenticated') ? session.get('username') : undefined };
+  // A text-API login (GET /login) is authenticated without a name.
+  return { username: session.get('authenticated') ? session.get('username', 'guest') : undefined };
 }
+
+/**
+ * Browsers get the site; plain HTTP clients (curl, fetch: `Accept: *\/*`) get the Quart-Session
+ * README's text example, unchanged: GET /login logs in, GET /logout logs out.
+ */
+function wantsPage(ctx: Context): boolean {
+  return ctx.accepts('text/plain', 'html') === 'html';
+}
+
+/** The README's quick start, as Quart-Session's README has it (explicit mode). */
+const textRoutes: Record<string, Handler> = {
+  'GET /': (ctx) => {
+    ctx.body = session.get('authenticated') ? 'Welcome back!' : 'Welcome anonymous!';
+  },
+  'GET /login': (ctx) => {
+    session.authenticated = true;
+    session.dirty(); // mark session for saving
+    ctx.body = 'Logged in!';
+  },
+  'GET /logout': (ctx) => {
+    session.destroy();
+    ctx.body = 'Logged out!';
+  },
+  'GET /counter': (ctx) => {
+    session.visits = (session.visits ?? 0) + 1;
+    session.dirty();
+    ctx.body = `Visits: ${session.visits}`;
+  },
+};
 
 async function login(ctx: Context): Promise<void> {
   const form = await readForm(ctx);
@@ -88,7 +118,9 @@ export function createApp(options: QSessionOptions = {}) {
   app.use(serve(fileURLToPath(new URL('./static', import.meta.url))));
   app.use(async (ctx) => {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
-    const handler = routes[`${method} ${ctx.path}`];
+    const route = `${method} ${ctx.path}`;
+    if (method === 'GET' && !wantsPage(ctx) && textRoutes[route]) return textRoutes[route](ctx);
+    const handler = routes[route];
     if (method === 'POST' && !sameOrigin(ctx)) ctx.throw(403, 'cross-site form post refused');
     ctx.type = 'html';
     if (handler) return handler(ctx);

@@ -4,6 +4,9 @@ import { after, describe, it } from 'node:test';
 import { MemoryStore } from 'koa-qsession';
 import { createApp } from '../../example-app/app.js';
 import { Client, serve, type Served } from '../support/http.js';
+
+/** A browser asks for HTML; plain clients get the README's text example. */
+const PAGE = { accept: 'text/html' };
 import { freePort, waitForPort } from '../support/process.js';
 
 const servers: Served[] = [];
@@ -21,7 +24,7 @@ async function start() {
   app.silent = true;
   const served = await serve(app);
   servers.push(served);
-  return { store, browser: new Client(served.url) };
+  return { store, url: served.url, browser: new Client(served.url, PAGE) };
 }
 
 describe('example app', () => {
@@ -44,6 +47,21 @@ describe('example app', () => {
     assert.equal((await browser.request('/logout', { method: 'POST' })).status, 303);
     assert.match((await browser.get('/')).text, /Welcome anonymous!/);
     assert.equal(store.size, 0, 'logout deleted the session');
+  });
+
+  it("answers plain HTTP clients with Quart-Session's README example: GET /login logs in", async () => {
+    const { store, url } = await start();
+    const client = new Client(url);
+    assert.equal((await client.get('/')).text, 'Welcome anonymous!');
+    assert.equal(client.jar.size, 0);
+    assert.equal((await client.get('/login')).text, 'Logged in!');
+    assert.equal(store.size, 1);
+    assert.equal((await client.get('/')).text, 'Welcome back!');
+    assert.equal((await client.get('/counter')).text, 'Visits: 1');
+    assert.equal((await client.get('/logout')).text, 'Logged out!');
+    assert.equal(client.jar.size, 0);
+    assert.equal(store.size, 0);
+    assert.equal((await client.get('/')).text, 'Welcome anonymous!');
   });
 
   it('refuses a wrong password or an empty username, and escapes what it echoes', async () => {
