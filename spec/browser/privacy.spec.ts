@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page, Response } from 'playwright-core';
-import { MemoryStore } from 'koa-qsession';
-import { createApp } from '../../example-app/app.js';
-import { serve, type Served } from '../support/http.js';
-import { launchBrowser, logIn, sessionCookie } from './support/browser.js';
+import { describe, it } from 'node:test';
+import type { Page, Response } from 'playwright-core';
+import { siteInBrowser, logIn, sessionCookie } from './support/browser.js';
 
-let browser: Browser;
-let served: Served;
-// A store the test can look into: the example app takes any SessionStore.
-const store = new MemoryStore();
-
-before(async () => {
-  const { app } = createApp({ store });
-  app.silent = true;
-  served = await serve(app);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await served?.close();
-});
+// The site runs on a MemoryStore the test can look into.
+const site = siteInBrowser();
 
 /** Loads a page and hands back every response of that load (the page, its CSS, its image). */
 async function load(page: Page, url: string): Promise<Response[]> {
@@ -43,11 +27,11 @@ async function assertStaticWithoutCookie(responses: Response[]): Promise<void> {
 
 describe('the example site in chromium: what a session costs', () => {
   it('browsing anonymously creates no session in the store and no cookie (explicit mode)', async () => {
-    const context = await browser.newContext();
+    const context = await site.browser.newContext();
     try {
       const page = await context.newPage();
-      for (const path of ['/', '/login', '/session', '/logout', '/no-such-page']) await page.goto(served.url + path);
-      assert.equal(store.size, 0, 'nothing stored');
+      for (const path of ['/', '/login', '/session', '/logout', '/no-such-page']) await page.goto(site.url + path);
+      assert.equal(site.store.size, 0, 'nothing stored');
       assert.deepEqual(await context.cookies(), [], 'no cookie set');
     } finally {
       await context.close();
@@ -55,14 +39,14 @@ describe('the example site in chromium: what a session costs', () => {
   });
 
   it('static files carry no Set-Cookie, anonymous or logged in, and the page shows them', async () => {
-    const context = await browser.newContext();
+    const context = await site.browser.newContext();
     try {
       const page = await context.newPage();
-      await assertStaticWithoutCookie(await load(page, `${served.url}/`));
-      await logIn(page, served.url, 'ada');
-      await assertStaticWithoutCookie(await load(page, `${served.url}/counter`));
+      await assertStaticWithoutCookie(await load(page, `${site.url}/`));
+      await logIn(page, site.url, 'ada');
+      await assertStaticWithoutCookie(await load(page, `${site.url}/counter`));
       await context.clearCookies(); // a browser without the cookie: would a static file hand one out?
-      await assertStaticWithoutCookie(await load(page, `${served.url}/login`));
+      await assertStaticWithoutCookie(await load(page, `${site.url}/login`));
 
       // Loaded and applied, not merely requested.
       assert.ok(await page.evaluate('document.querySelector("header img").naturalWidth') as number > 0, 'the logo rendered');
@@ -73,26 +57,26 @@ describe('the example site in chromium: what a session costs', () => {
   });
 
   it('two users in two browser contexts never see each other\'s data', async () => {
-    const alice = await browser.newContext();
-    const bob = await browser.newContext();
+    const alice = await site.browser.newContext();
+    const bob = await site.browser.newContext();
     try {
       const [pageA, pageB] = await Promise.all([alice.newPage(), bob.newPage()]);
-      await logIn(pageA, served.url, 'alice');
-      await logIn(pageB, served.url, 'bob');
-      for (let i = 0; i < 3; i++) await pageA.goto(`${served.url}/counter`);
-      await pageB.goto(`${served.url}/counter`);
+      await logIn(pageA, site.url, 'alice');
+      await logIn(pageB, site.url, 'bob');
+      for (let i = 0; i < 3; i++) await pageA.goto(`${site.url}/counter`);
+      await pageB.goto(`${site.url}/counter`);
       assert.match(await pageA.locator('.counter').innerText(), /Visits: 3/);
       assert.match(await pageB.locator('.counter').innerText(), /Visits: 1/);
 
-      await Promise.all([pageA.goto(`${served.url}/session`), pageB.goto(`${served.url}/session`)]);
+      await Promise.all([pageA.goto(`${site.url}/session`), pageB.goto(`${site.url}/session`)]);
       const [dataA, dataB] = await Promise.all([pageA.locator('.session-data').innerText(), pageB.locator('.session-data').innerText()]);
       assert.deepEqual(JSON.parse(dataA), { authenticated: true, username: 'alice', visits: 3 });
       assert.deepEqual(JSON.parse(dataB), { authenticated: true, username: 'bob', visits: 1 });
       assert.notEqual((await sessionCookie(alice))!.value, (await sessionCookie(bob))!.value);
 
       // Bob logging out leaves Alice logged in.
-      await Promise.all([pageB.waitForURL(`${served.url}/`), pageB.getByRole('button', { name: 'Log out' }).click()]);
-      await pageA.goto(`${served.url}/`);
+      await Promise.all([pageB.waitForURL(`${site.url}/`), pageB.getByRole('button', { name: 'Log out' }).click()]);
+      await pageA.goto(`${site.url}/`);
       assert.match(await pageA.locator('header').innerText(), /Signed in as alice/);
     } finally {
       await Promise.all([alice.close(), bob.close()]);

@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { MemoryStore } from 'koa-qsession';
+import { createApp } from '../../../example-app/app.js';
+import { serve, type Served } from '../../support/http.js';
 
 /** Debian's chromium: playwright cannot download its own browser here (scripts/install-system-deps.sh installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -41,4 +45,37 @@ export async function logIn(page: Page, base: string, username: string, password
 /** The session cookie as the browser holds it, or undefined. */
 export async function sessionCookie(context: BrowserContext) {
   return (await context.cookies()).find((c) => c.name === 'session');
+}
+
+/** The example site on a MemoryStore the test can look into, and one chromium, for a whole spec file. */
+export interface SiteUnderTest {
+  readonly store: MemoryStore;
+  readonly url: string;
+  readonly browser: Browser;
+}
+
+/** Starts the site and chromium before the file's tests and stops both after them. */
+export function siteInBrowser(): SiteUnderTest {
+  const store = new MemoryStore();
+  let served: Served | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    const { app } = createApp({ store });
+    app.silent = true;
+    served = await serve(app);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+  return {
+    store,
+    get url() {
+      return served!.url;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
 }
