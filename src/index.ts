@@ -15,6 +15,8 @@ export {
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached.js';
+export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
 export { fromQuartConfig } from './quart-config.js';
