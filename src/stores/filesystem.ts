@@ -126,7 +126,11 @@ export class FilesystemStore implements SessionStore {
       directory: this.directory,
       maxEntries: this.maxEntries,
       lockStaleMs: this.lockStaleMs,
-      remove: (path, force) => withLock(path, this.lockStaleMs, () => (force ? unlinkQuietly(path) : this.removeIfExpired(path))).then(() => undefined),
+      remove: (path, force) =>
+        withLock(path, this.lockStaleMs, async () => {
+          if (force) await unlinkQuietly(path);
+          else await this.removeIfExpired(path);
+        }),
     }).finally(() => (this.sweeping = undefined));
     this.sweeping = run;
     return run;
