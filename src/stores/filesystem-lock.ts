@@ -14,6 +14,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * broke and re-took it in between), it is linked back.
  */
 export async function withLock<T>(file: string, staleMs: number, critical: (stillHeld: () => void) => Promise<T>): Promise<T> {
+  // Callers in this process queue here first, so at most one of them polls the lock file: a crowd
+  // of pollers would fill libuv's thread pool and slow down the holder they are waiting for.
+  const previous = queues.get(file);
+  let done!: () => void;
+  const turn = new Promise<void>((resolve) => (done = resolve));
+  const tail = previous ? previous.then(() => turn) : turn;
+  queues.set(file, tail);
+  try {
+    await previous;
+    return await withFileLock(file, staleMs, critical);
+  } finally {
+    done();
+    if (queues.get(file) === tail) queues.delete(file);
+  }
+}
+
+const queues = new Map<string, Promise<void>>();
+
+async function withFileLock<T>(file: string, staleMs: number, critical: (stillHeld: () => void) => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
   const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
   const giveUpAt = Date.now() + staleMs + 1000;
@@ -25,7 +44,7 @@ export async function withLock<T>(file: string, staleMs: number, critical: (stil
       if (codeOf(error) !== 'EEXIST') throw error;
       await breakIfStale(lock, staleMs);
       if (Date.now() > giveUpAt) throw new Error(`lock ${lock} stayed taken for ${staleMs + 1000} ms`);
-      await sleep(Math.min(1 + attempt, 15) + Math.random() * 3);
+      await sleep(1 + Math.random() * Math.min(attempt, 8));
     }
   }
   const acquiredAt = Date.now();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SessionOptionsError } from '../errors.js';
 import { codeOf, withLock } from './filesystem-lock.js';
 import { sweep } from './filesystem-sweep.js';
@@ -263,7 +263,7 @@ async function unlinkQuietly(path: string): Promise<void> {
  */
 function checkWritable(directory: string): void {
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    makeDirectory(directory, 0);
     if (!statSync(directory).isDirectory()) throw new Error('not a directory');
     accessSync(directory, constants.W_OK);
     const probe = join(directory, `.tmp-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -272,6 +272,22 @@ function checkWritable(directory: string): void {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SessionOptionsError('directory', `must be a writable directory: ${JSON.stringify(directory)} is not (${reason})`);
+  }
+}
+
+/**
+ * `mkdir -p` by hand: Node 20's `mkdirSync(..., { recursive: true })` loops forever on a path the
+ * kernel answers ENOENT for although the parent exists (e.g. under /proc).
+ */
+function makeDirectory(directory: string, depth: number): void {
+  try {
+    mkdirSync(directory, { mode: 0o700 });
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return;
+    const parent = dirname(directory);
+    if (codeOf(error) !== 'ENOENT' || parent === directory || depth > 64 || existsSync(parent)) throw error;
+    makeDirectory(parent, depth + 1);
+    mkdirSync(directory, { mode: 0o700 });
   }
 }
 
