@@ -38,6 +38,9 @@ const MAPPING: Record<string, Mapper> = {
     options.redis ??= value as string;
   },
   SESSION_REDIS: direct('redis'),
+  SESSION_MEMCACHED: direct('memcached'),
+  /** Flask-Session's filesystem directory. */
+  SESSION_FILE_DIR: direct('directory'),
   SESSION_HIJACK_PROTECTION: direct('hijackProtection'),
   SESSION_PROTECTION: direct('hijackProtection'),
   SESSION_HIJACK_REVERSE_PROXY: direct('reverseProxy'),
