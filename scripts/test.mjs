@@ -23,10 +23,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 const runtime = process.env.QSESSION_TEST_NODE ?? process.execPath;
-const args = basename(runtime).startsWith('bun')
-  ? // `./` makes bun take them as paths, not name filters; its default 5 s per-test timeout is too
-    // short for specs that start servers, and node:test has none.
-    ['--conditions=source', 'test', '--timeout=120000', ...files.map((file) => `./${file}`)]
-  : ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', ...files];
-const result = spawnSync(runtime, args, { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } });
+const env = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' };
+
+if (basename(runtime).startsWith('bun')) {
+  // `bun test` runs every file in one process, where one file's leftovers (child processes, sockets,
+  // globals) can stall another's; node:test isolates files in processes of their own. So do the same:
+  // one `bun test` per file. `./` makes bun take it as a path, not a name filter; its default 5 s
+  // per-test timeout is too short for specs that start servers, and node:test has none.
+  const failed = files.filter(
+    (file) => spawnSync(runtime, ['--conditions=source', 'test', '--timeout=120000', `./${file}`], { stdio: 'inherit', env }).status !== 0,
+  );
+  console.log(`\nbun spec files: ${files.length - failed.length} passed, ${failed.length} failed${failed.length ? ` (${failed.join(', ')})` : ''}`);
+  process.exit(failed.length === 0 ? 0 : 1);
+}
+
+const args = ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', ...files];
+const result = spawnSync(runtime, args, { stdio: 'inherit', env });
 process.exit(result.status ?? 1);
