@@ -1,5 +1,6 @@
 // Bundles src/index.ts into bench/.build/koa-qsession.mjs (esbuild, dependencies left external),
 // so the contender processes run plain JavaScript: no TypeScript loader in a measured process.
+// BENCH_QSESSION_SRC=/path/to/src/index.ts bundles another checkout instead (to try a branch).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -7,7 +8,7 @@ export const BUNDLE = fileURLToPath(new URL('./.build/koa-qsession.mjs', import.
 
 export async function buildBundle() {
   await build({
-    entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+    entryPoints: [process.env.BENCH_QSESSION_SRC || fileURLToPath(new URL('../src/index.ts', import.meta.url))],
     outfile: BUNDLE,
     bundle: true,
     format: 'esm',

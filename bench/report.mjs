@@ -47,13 +47,19 @@ export function markdown(doc, { headingLevel = 3 } = {}) {
   );
   for (const runtime of doc.runtimes) {
     lines.push(`${h} Node ${runtime.node.replace(/^v/, '')}`, '');
-    lines.push('| contender | anon req/s | read req/s | write req/s | store commands per request: read / write |', '|---|---:|---:|---:|---|');
+    lines.push(
+      '| contender | anon: req/s · CPU/req | read: req/s · CPU/req | write: req/s · CPU/req | store commands per request: read / write |',
+      '|---|---:|---:|---:|---|',
+    );
     for (const [id, entry] of Object.entries(runtime.contenders)) {
       if (entry.skipped) {
         lines.push(`| ${entry.label} | skipped: ${entry.skipped} | | | |`);
         continue;
       }
-      const cells = ROUTES.map((route) => fmt(entry.routes[route]?.medianRps));
+      const cells = ROUTES.map((route) => {
+        const stats = entry.routes[route];
+        return stats ? `${fmt(stats.medianRps)} · ${fmt(stats.medianCpuUs)} µs` : '–';
+      });
       const store = ['read', 'write'].map((route) => {
         const stats = entry.routes[route];
         return calls(stats?.redisPerRequest) || calls(stats?.memcachedPerRequest) || (stats && id === 'qs-memory' ? 'in process' : '');
@@ -62,12 +68,12 @@ export function markdown(doc, { headingLevel = 3 } = {}) {
     }
     lines.push('');
     if (runtime.ratios.length > 0) {
-      lines.push('| ratio (median of per-round ratios) | route | value | target | |', '|---|---|---:|---|---|');
+      lines.push('| ratio (median of per-round ratios) | route | req/s ratio | from CPU/req | target | |', '|---|---|---:|---:|---|---|');
       for (const ratio of runtime.ratios) {
         const a = runtime.contenders[ratio.a].label;
         const b = runtime.contenders[ratio.b].label;
         const [goal, met] = targetCell(ratio, runtime);
-        lines.push(`| ${a} / ${b} | ${ratio.route} | ${fix(ratio.ratio)} | ${goal} | ${met} |`);
+        lines.push(`| ${a} / ${b} | ${ratio.route} | ${fix(ratio.ratio)} | ${fix(ratio.cpuRatio)} | ${goal} | ${met} |`);
       }
       lines.push('');
     }

@@ -124,7 +124,13 @@ async function startServices(dir) {
   } else {
     log('note: /usr/bin/memcached not found; the memcached contender is skipped');
   }
-  return { redisPort, memcachedPort, stop: () => services.forEach((p) => p.kill('SIGTERM')) };
+  const stop = () =>
+    Promise.all(services.map((p) => new Promise((resolve) => {
+      if (p.exitCode !== null || p.signalCode !== null) return resolve();
+      p.once('exit', resolve);
+      p.kill('SIGTERM');
+    })));
+  return { redisPort, memcachedPort, stop };
 }
 
 async function redisCommandStats(client) {
@@ -132,6 +138,27 @@ async function redisCommandStats(client) {
   const calls = {};
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2]);
   return calls;
+}
+
+/** redis-server's own CPU time in µs (main thread, user + sys). */
+async function redisCpu(client) {
+  const info = await client.info('cpu');
+  const read = (name) => Number(info.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))?.[1] ?? NaN);
+  return (read('used_cpu_user_main_thread') + read('used_cpu_sys_main_thread')) * 1e6;
+}
+
+/** The contender's CPU time in µs (user + sys), asked over IPC. */
+function contenderCpu(running) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (message?.cpu) {
+        running.child.off('message', onMessage);
+        resolve(message.cpu.user + message.cpu.system);
+      }
+    };
+    running.child.on('message', onMessage);
+    running.child.send('cpu');
+  });
 }
 
 async function memcachedStats(port) {
@@ -187,7 +214,7 @@ function startContender(node, contender, extraEnv, profileDir) {
   const child = spawn(node, args, {
     cwd: root,
     env: { ...env, NODE_ENV: 'production', ...extraEnv, ...contender.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
@@ -259,9 +286,17 @@ async function measure(contender, running, route, services, seconds) {
     if (check.body !== '0') throw new Error(`${contender.id}: /read after /setup answered ${check.status} ${check.body}`);
   }
   const redisBefore = contender.redis ? await redisCommandStats(services.redisClient) : undefined;
+  const redisCpuBefore = contender.redis ? await redisCpu(services.redisClient) : undefined;
   const memcachedBefore = contender.memcached ? await memcachedStats(services.memcachedPort) : undefined;
+  const cpuBefore = await contenderCpu(running);
   const result = await runDriver({ url: `${base}/${route}`, connections: config.connections, duration: seconds, cookies });
-  if (contender.redis) result.redisCalls = diff(redisBefore, await redisCommandStats(services.redisClient), ['info']);
+  const sent = result.sent ?? result.requests;
+  // Server CPU per request: the work, which a busy machine disturbs far less than the throughput.
+  result.cpuPerRequestUs = ((await contenderCpu(running)) - cpuBefore) / sent;
+  if (contender.redis) {
+    result.redisCpuPerRequestUs = ((await redisCpu(services.redisClient)) - redisCpuBefore) / sent;
+    result.redisCalls = diff(redisBefore, await redisCommandStats(services.redisClient), ['info']);
+  }
   if (contender.memcached) result.memcachedCalls = diff(memcachedBefore, await memcachedStats(services.memcachedPort));
   if (route === 'write') {
     const check = await get(base, '/read', cookies[0]);
@@ -309,7 +344,9 @@ function ratios(contenders) {
       const rb = contenders[b]?.routes?.[route]?.rounds;
       if (!ra || !rb) continue;
       const perRound = ra.map((r, i) => (rb[i] ? r.rps / rb[i].rps : NaN));
-      out.push({ a, b, route, ratio: median(perRound), perRound, target, targetNote });
+      // The same comparison from server CPU per request (b's CPU / a's CPU: above 1, a does less work).
+      const cpuRatio = median(ra.map((r, i) => (rb[i] ? rb[i].cpuPerRequestUs / r.cpuPerRequestUs : NaN)));
+      out.push({ a, b, route, ratio: median(perRound), perRound, cpuRatio, target, targetNote });
     }
   }
   return out;
@@ -381,7 +418,7 @@ async function benchRuntime(node, bundle, services) {
         ((contenders[contender.id].routes[route] ??= { rounds: [] }).rounds).push(result);
         const calls = result.redisCalls ?? result.memcachedCalls;
         const perReq = calls ? ` ${(Object.values(calls).reduce((a, b) => a + b, 0) / (result.sent ?? result.requests)).toFixed(2)} cmd/req` : '';
-        log(`  ${contender.id.padEnd(16)} ${route.padEnd(5)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.latencyP50} ms${perReq}`);
+        log(`  ${contender.id.padEnd(16)} ${route.padEnd(5)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${String(result.latencyP50).padStart(3)} ms  ${result.cpuPerRequestUs.toFixed(0).padStart(4)} µs CPU/req${perReq}`);
       }
     }
   } finally {
@@ -391,6 +428,8 @@ async function benchRuntime(node, bundle, services) {
     for (const stats of Object.values(entry.routes)) {
       stats.medianRps = median(stats.rounds.map((r) => r.rps));
       stats.medianP50 = median(stats.rounds.map((r) => r.latencyP50));
+      stats.medianCpuUs = median(stats.rounds.map((r) => r.cpuPerRequestUs));
+      stats.medianRedisCpuUs = median(stats.rounds.map((r) => r.redisCpuPerRequestUs));
       stats.redisPerRequest = perRequest(stats.rounds, 'redisCalls');
       stats.memcachedPerRequest = perRequest(stats.rounds, 'memcachedCalls');
     }
@@ -431,8 +470,8 @@ async function main() {
     if (!env.BENCH_OUT) writeReport(document);
   } finally {
     await services.redisClient?.quit().catch(() => {});
-    services.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services.stop();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

@@ -11,7 +11,15 @@ export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 export function ready(server) {
   const { port } = server.address();
   process.stdout.write(JSON.stringify({ ready: port }) + '\n');
-  const stop = () => server.close(() => process.exit(0));
+  // The orchestrator asks for this process's CPU time around each measurement (over IPC, idle then).
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+  });
+  const stop = () => {
+    process.disconnect?.();
+    server.close(() => process.exit(0));
+    server.closeAllConnections?.();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
