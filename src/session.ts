@@ -137,14 +137,20 @@ export class SessionRecord {
   /** Keys whose values changed in this request (set, or mutated in place). */
   changed(): Set<string> {
     const keys = new Set(this.changedKeys);
-    for (const [key, before] of this.exposed) {
-      if (key in this.data && (before === null || !before.equals(fingerprint(this.data[key]) ?? EMPTY))) keys.add(key);
-    }
+    for (const key of this.exposed.keys()) if (this.mutatedInPlace(key)) keys.add(key);
     return keys;
   }
 
   get modified(): boolean {
-    return this.changedKeys.size > 0 || this.removedKeys.size > 0 || this.changed().size > 0;
+    if (this.changedKeys.size > 0 || this.removedKeys.size > 0) return true;
+    for (const key of this.exposed.keys()) if (this.mutatedInPlace(key)) return true;
+    return false;
+  }
+
+  private mutatedInPlace(key: string): boolean {
+    if (!(key in this.data)) return false;
+    const before = this.exposed.get(key);
+    return !before || !before.equals(fingerprint(this.data[key]) ?? EMPTY);
   }
 
   regenerate(options: RegenerateOptions = {}): void {

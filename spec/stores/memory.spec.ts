@@ -38,3 +38,17 @@ describe('MemoryStore', () => {
     assert.throws(() => new MemoryStore({ maxEntries: 0 }), /memory\.maxEntries/);
   });
 });
+
+describe('MemoryStore in production', () => {
+  it('warns once that it is for one process only', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = "import { MemoryStore } from 'koa-qsession'; new MemoryStore(); new MemoryStore();";
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_ENV: 'production' },
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr.match(/QSESSION_MEMORY_STORE/g)?.length, 1, run.stderr);
+    assert.match(run.stderr, /one process only|this process only/);
+  });
+});
