@@ -25,6 +25,35 @@ function routes(app, withSession) {
 }
 
 const bare = routes(new Koa(), false);
+
+// The in-process floor: exactly what a session needs from a Map, no library (cf. contenders/floor.mjs).
+const floorApp = new Koa();
+const map = new Map();
+const sidOf = (header) => header?.split(';').map((p) => p.trim().split('=')).find(([k]) => k === 'sid')?.[1];
+floorApp.use(async (ctx) => {
+  const expires = () => new Date(Date.now() + 31 * 24 * 3600 * 1000);
+  switch (ctx.path) {
+    case '/anon': ctx.body = 'anon'; return;
+    case '/setup': {
+      const id = Math.random().toString(36).slice(2);
+      map.set(id, JSON.stringify({ counter: 0 }));
+      ctx.cookies.set('sid', id, { httpOnly: true, sameSite: 'lax', expires: expires() });
+      ctx.body = '0';
+      return;
+    }
+    default: {
+      const id = sidOf(ctx.get('Cookie'));
+      const data = JSON.parse((await map.get(id)) ?? '{}');
+      if (ctx.path === '/write') {
+        data.counter += 1;
+        await map.set(id, JSON.stringify(data));
+        ctx.cookies.set('sid', id, { httpOnly: true, sameSite: 'lax', expires: expires() });
+      }
+      ctx.body = String(data.counter);
+    }
+  }
+});
+const floor = floorApp.callback();
 const qsApp = new Koa();
 qsApp.use(qsession({}));
 const qs = routes(qsApp, true);
@@ -56,14 +85,18 @@ async function batch(handler, url, cookies) {
 
 const quartile = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 4)];
 const qsCookies = await cookiesFor(qs, parallel);
+const floorCookies = await cookiesFor(floor, parallel);
 console.log(`${process.version}: µs per request (lower quartile of ${batches} batches of ${batchSize})`);
-for (const route of ['anon', 'read', 'write']) {
-  const times = { bare: [], qs: [] };
+for (const route of (process.env.BENCH_MICRO_ROUTES ?? 'anon,read,write').split(',')) {
+  const times = { bare: [], floor: [], qs: [] };
   for (let i = 0; i < batches; i++) {
     times.bare.push(await batch(bare, `/${route}`, []));
+    times.floor.push(await batch(floor, `/${route}`, route === 'anon' ? [] : floorCookies));
     times.qs.push(await batch(qs, `/${route}`, route === 'anon' ? [] : qsCookies));
   }
-  const b = quartile(times.bare);
-  const q = quartile(times.qs);
-  console.log(`${route.padEnd(5)} bare Koa ${b.toFixed(1).padStart(6)}  koa-qsession (memory) ${q.toFixed(1).padStart(6)}  overhead ${(q - b).toFixed(1).padStart(5)} µs`);
+  const [b, f, q] = [times.bare, times.floor, times.qs].map(quartile);
+  console.log(
+    `${route.padEnd(5)} bare Koa ${b.toFixed(1).padStart(6)}  floor (Map) ${f.toFixed(1).padStart(6)}  koa-qsession (memory) ${q.toFixed(1).padStart(6)}` +
+      `  over bare ${(q - b).toFixed(1).padStart(5)} µs, over floor ${(q - f).toFixed(1).padStart(5)} µs`,
+  );
 }
