@@ -9,7 +9,10 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv): QSessionOptions {
   switch (type) {
     case 'memory':
       return { type: 'memory' };
+    case 'redis':
+      // SESSION_TYPE=redis REDIS_URL=redis://127.0.0.1:6379 npm start
+      return { type: 'redis', redis: env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
     default:
-      throw new Error(`SESSION_TYPE=${type} is not a store this example knows (memory)`);
+      throw new Error(`SESSION_TYPE=${type} is not a store this example knows (memory, redis)`);
   }
 }

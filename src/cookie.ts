@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import type { CookieAction } from './lifecycle.js';
-import type { ResolvedCookieOptions } from './options.js';
+import { SessionUsageError } from './errors.js';
+import { MAX_COOKIE_BYTES, type ResolvedCookieOptions } from './options.js';
+import type { Signer } from './signing.js';
 
 /** Longest cookie value looked at; anything longer cannot be one of our ids and is ignored unread. */
 const MAX_VALUE_LENGTH = 256;
@@ -28,8 +30,18 @@ export function readCookieValue(header: string | undefined, name: string): strin
   return undefined;
 }
 
-/** Applies a lifecycle cookie decision to the response through Koa's own `ctx.cookies`. */
-export function applyCookieAction(ctx: Context, cookie: ResolvedCookieOptions, action: CookieAction, expires: Date | undefined): void {
+/**
+ * Applies a lifecycle cookie decision to the response through Koa's own `ctx.cookies`. With a
+ * signer the value is `id.signature`; every path (new session, rotation re-issue, clearing) comes
+ * through here, so all cookies carry the same attributes.
+ */
+export function applyCookieAction(
+  ctx: Context,
+  cookie: ResolvedCookieOptions,
+  action: CookieAction,
+  expires: Date | undefined,
+  signer?: Signer,
+): void {
   if (action.kind === 'none') return;
   const attributes = {
     path: cookie.path,
@@ -40,6 +52,13 @@ export function applyCookieAction(ctx: Context, cookie: ResolvedCookieOptions, a
     signed: false,
     overwrite: true,
   };
-  if (action.kind === 'set') ctx.cookies.set(cookie.name, action.id, { ...attributes, expires });
+  if (action.kind === 'set') {
+    const value = signer ? signer.sign(action.id) : action.id;
+    // Start-up validation makes this unreachable; the check keeps a browser from silently dropping the cookie.
+    if (cookie.name.length + value.length + cookie.path.length + (cookie.domain?.length ?? 0) + 128 > MAX_COOKIE_BYTES) {
+      throw new SessionUsageError(`the session cookie would exceed ${MAX_COOKIE_BYTES} bytes`);
+    }
+    ctx.cookies.set(cookie.name, value, { ...attributes, expires });
+  }
   else ctx.cookies.set(cookie.name, null, { ...attributes, expires: new Date(0) });
 }

@@ -3,7 +3,10 @@ export { session } from './context.js';
 export type { Session, SessionData, SessionMethods, RegenerateOptions } from './session.js';
 export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy } from './options.js';
 export type { SessionEventMap } from './events.js';
-export type { CookieAction, RequestOutcome } from './lifecycle.js';
+export type { PinningMode } from './client-address.js';
+export type { SigningKey } from './signing.js';
+export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './user-sessions.js';
+export type { CookieAction, RequestOutcome, OpenContext } from './lifecycle.js';
 export { Lifecycle } from './lifecycle.js';
 export {
   QSessionError,
@@ -16,8 +19,14 @@ export {
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { RedisStore, type RedisClientLike } from './stores/redis.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
+export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json.js';
+export type { JSONTag } from './serializers/tags.js';
+export { v8Serializer } from './serializers/v8.js';
+export { resolveSerializer, type SerializerName } from './serializers/index.js';
+export { Tuple, Markup, UUID, PyFloat } from './serializers/values.js';
 export { fromQuartConfig } from './quart-config.js';
 
 import type { Session } from './session.js';

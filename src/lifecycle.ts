@@ -1,10 +1,13 @@
+import { normalizeAddress, sameClient } from './client-address.js';
 import type { SessionEvents } from './events.js';
 import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from './errors.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import type { ResolvedOptions } from './options.js';
 import type { Serializer } from './serializers/serializer.js';
 import { METADATA_KEYS, SessionRecord } from './session.js';
+import { idLabel } from './signing.js';
 import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from './stores/store.js';
+import { userIndexKey, userOf, type UserId } from './user-sessions.js';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
@@ -24,6 +27,12 @@ export interface LifecycleDeps {
   readonly events: SessionEvents;
 }
 
+/** What `open` needs to know about the request besides the cookie. */
+export interface OpenContext {
+  /** The normalised client address; given only when `hijackProtection` is on. */
+  readonly address?: string;
+}
+
 const NONE: CookieAction = { kind: 'none' };
 const CLEAR: CookieAction = { kind: 'clear' };
 const MAX_MERGE_ATTEMPTS = 8;
@@ -37,6 +46,8 @@ export class Lifecycle {
   readonly newId: () => string;
   readonly isValidId: (candidate: string) => boolean;
   private warnedStaticDrop = false;
+  /** The user id each loaded session held (option `userKey`), to keep the user index in step. */
+  private readonly loadedUsers = new WeakMap<SessionRecord, UserId>();
 
   constructor(private readonly deps: LifecycleDeps) {
     this.newId = makeIdGenerator(deps.options.idFormat);
@@ -47,37 +58,104 @@ export class Lifecycle {
    * The session for a request whose cookie carried `cookieId` (undefined: no cookie). No store call
    * without a well-formed id; an unknown, expired or unreadable id gives a fresh session with a NEW id.
    */
-  open(cookieId: string | undefined): SessionRecord | Promise<SessionRecord> {
-    if (cookieId === undefined) return this.fresh(false);
-    if (!this.isValidId(cookieId)) return this.fresh(true);
-    return this.load(cookieId);
+  open(cookieId: string | undefined, context: OpenContext = {}): SessionRecord | Promise<SessionRecord> {
+    if (cookieId === undefined) return this.fresh(false, context.address);
+    if (!this.isValidId(cookieId)) return this.fresh(true, context.address);
+    return this.load(cookieId, context.address);
   }
 
-  /** A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. */
-  fresh(replacesCookie: boolean): SessionRecord {
+  /**
+   * A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour.
+   * `address`: the client address the session is pinned to (Quart's `_addr`).
+   */
+  fresh(replacesCookie: boolean, address?: string): SessionRecord {
     const record = new SessionRecord({ id: this.newId(), isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    if (address !== undefined) record.metadata._addr = address;
     record.staleCookie = replacesCookie;
     return record;
   }
 
-  private async load(id: string): Promise<SessionRecord> {
+  private async load(id: string, address: string | undefined): Promise<SessionRecord> {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
-    if (stored === null) return this.fresh(true);
+    if (stored === null) return this.fresh(true, address);
     let dict: Record<string, unknown>;
     try {
       dict = serializer.loads(stored);
     } catch (failure) {
       events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
       await this.guard('delete', store.delete(key));
-      return this.fresh(true);
+      return this.fresh(true, address);
     }
     const data: Record<string, unknown> = Object.create(null);
     const metadata: Record<string, unknown> = Object.create(null);
     for (const name of Object.keys(dict)) (METADATA_KEYS.has(name) ? metadata : data)[name] = dict[name];
+    // A session stored without the metadata an option needs (written before the option was turned
+    // on, or by Quart without pinning) adopts it now and is written once on this request.
+    let adopted = false;
+    if (address !== undefined) {
+      const pinned = metadata._addr;
+      if (pinned === undefined) {
+        metadata._addr = address;
+        adopted = true;
+      } else if (typeof pinned !== 'string' || !sameClient(normalizeAddress(pinned) ?? pinned, address, options.pinning)) {
+        // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
+        // replayed from elsewhere must not be left usable.
+        const expected = typeof pinned === 'string' ? pinned.slice(0, 64) : 'invalid';
+        events.emit('pin-mismatch', { session: idLabel(id), expected, actual: address });
+        await this.discard(key, data);
+        return this.fresh(true, address);
+      }
+    }
+    if (options.maxAge !== undefined) {
+      const created = metadata._created;
+      if (created === undefined) {
+        metadata._created = nowSeconds();
+        adopted = true;
+      } else if (typeof created !== 'number' || !(created * 1000 + options.maxAge > Date.now())) {
+        events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
+        await this.discard(key, data);
+        return this.fresh(true, address);
+      }
+    }
     const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    return new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+    if (adopted) record.markedDirty = true;
+    if (options.userKey !== undefined) await this.noteLoadedUser(record, key);
+    return record;
+  }
+
+  /** Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive too. */
+  private async noteLoadedUser(record: SessionRecord, key: string): Promise<void> {
+    const { options, store } = this.deps;
+    const user = safeUserOf(record.data, options.userKey!);
+    if (user === undefined) return;
+    this.loadedUsers.set(record, user);
+    if (options.rolling && options.maxAge === undefined && store.userIndex) {
+      await this.guard('index add', store.userIndex.add(userIndexKey(options.keyPrefix, user), key, options.lifetime));
+    }
+  }
+
+  /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
+  private async discard(key: string, data: Record<string, unknown>): Promise<void> {
+    const { options, store } = this.deps;
+    await this.guard('delete', store.delete(key));
+    const user = options.userKey === undefined ? undefined : safeUserOf(data, options.userKey);
+    if (user !== undefined && store.userIndex) {
+      await this.guard('index remove', store.userIndex.remove(userIndexKey(options.keyPrefix, user), key));
+    }
+  }
+
+  /**
+   * Milliseconds the session may still live: the idle `lifetime`, capped by what remains of `maxAge`.
+   * Used for the store TTL on writes and for the cookie's expiry.
+   */
+  ttlFor(record: SessionRecord): number {
+    const { lifetime, maxAge } = this.deps.options;
+    const created = record.metadata._created;
+    if (maxAge === undefined || typeof created !== 'number') return lifetime;
+    return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
   }
 
   /**
@@ -136,22 +214,34 @@ export class Lifecycle {
     const { options, store } = this.deps;
     const empty = Object.keys(record.data).length === 0;
     if (empty) {
-      if (!record.isNew) await this.guard('delete', store.delete(options.keyPrefix + record.id));
+      if (!record.isNew) {
+        await this.guard('delete', store.delete(options.keyPrefix + record.id));
+        await this.unindex(record, [record.id]);
+      }
       return record.isNew && !record.destroyed && !record.staleCookie && record.retiredIds.length === 0 ? NONE : CLEAR;
     }
     if (record.isNew) return this.create(record);
+    const user = this.userToIndex(record);
     const status = await this.replace(record);
-    return status === 'missing' ? CLEAR : { kind: 'set', id: record.id };
+    if (status === 'missing') return CLEAR;
+    await this.reindex(record, user, false);
+    return { kind: 'set', id: record.id };
   }
 
   private async create(record: SessionRecord): Promise<CookieAction> {
     const { options, store } = this.deps;
+    // A session begins when it is first stored; one started after destroy() is a new session.
+    if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
+      record.metadata._created = nowSeconds();
+    }
+    const user = this.userToIndex(record);
     const value = this.dump(this.dictOf(record));
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, options.lifetime))) {
+      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)))) {
         record.isNew = false;
         record.loadedFrom = value;
+        await this.reindex(record, user, true);
         return { kind: 'set', id: record.id };
       }
       record.id = this.newId();
@@ -170,9 +260,10 @@ export class Lifecycle {
     let expected = record.loadedFrom as StoredValue;
     let value = this.dump(this.dictOf(record));
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
-      const result = await this.guard('replace', store.replace(key, expected, value, options.lifetime));
+      const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
       if (result.status !== 'conflict') return result.status;
-      const current = serializer.loads(result.current);
+      // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
+      const current = nullPrototype(serializer.loads(result.current));
       for (const name of changed) current[name] = record.data[name];
       for (const name of record.removedKeys) delete current[name];
       expected = result.current;
@@ -183,7 +274,42 @@ export class Lifecycle {
 
   private async retire(record: SessionRecord): Promise<void> {
     const { options, store } = this.deps;
-    for (const id of record.retiredIds.splice(0)) await this.guard('delete', store.delete(options.keyPrefix + id));
+    const retired = record.retiredIds.splice(0);
+    for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id));
+    await this.unindex(record, retired);
+  }
+
+  /** The user id to index this write under (validated before anything is stored); undefined when off or none. */
+  private userToIndex(record: SessionRecord): UserId | undefined {
+    const { userKey } = this.deps.options;
+    return userKey === undefined ? undefined : userOf(record.data, userKey);
+  }
+
+  /**
+   * After a write: the session's key joins its user's index, and an id that was loaded with another
+   * user leaves that user's index. `created`: the id is new (fresh, regenerated), in no index yet.
+   * With `maxAge`, the first entry already lives as long as the session can, so an unchanged user
+   * costs no round trip; without it, each write renews the entry's TTL along with the session's.
+   */
+  private async reindex(record: SessionRecord, user: UserId | undefined, created: boolean): Promise<void> {
+    const { options, store } = this.deps;
+    const index = store.userIndex;
+    if (options.userKey === undefined || !index) return;
+    const before = created ? undefined : this.loadedUsers.get(record);
+    const same = before !== undefined && user !== undefined && String(before) === String(user);
+    if (before !== undefined && !same) await this.unindex(record, [record.id]);
+    if (user !== undefined && (!same || options.maxAge === undefined)) {
+      await this.guard('index add', index.add(userIndexKey(options.keyPrefix, user), options.keyPrefix + record.id, this.ttlFor(record)));
+    }
+  }
+
+  /** Removes session ids from the index of the user the session was loaded with. */
+  private async unindex(record: SessionRecord, ids: readonly string[]): Promise<void> {
+    const { options, store } = this.deps;
+    const user = this.loadedUsers.get(record);
+    if (user === undefined || ids.length === 0 || !store.userIndex) return;
+    const indexKey = userIndexKey(options.keyPrefix, user);
+    for (const id of ids) await this.guard('index remove', store.userIndex.remove(indexKey, options.keyPrefix + id));
   }
 
   /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
@@ -222,6 +348,25 @@ export class Lifecycle {
         },
       );
     });
+  }
+}
+
+function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(dict)) copy[name] = dict[name];
+  return copy;
+}
+
+function nowSeconds(): number {
+  // Unix seconds like Python's time.time(), to the millisecond.
+  return Date.now() / 1000;
+}
+
+function safeUserOf(data: Record<string, unknown>, userKey: string): UserId | undefined {
+  try {
+    return userOf(data, userKey);
+  } catch {
+    return undefined;
   }
 }
 

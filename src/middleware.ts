@@ -1,14 +1,17 @@
 import type { Context, Middleware, Next } from 'koa';
 import { sessionStorage } from './context.js';
+import { clientAddress } from './client-address.js';
 import { applyCookieAction, readCookieValue } from './cookie.js';
-import { SessionStoreError } from './errors.js';
+import { SessionOptionsError, SessionStoreError } from './errors.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from './events.js';
 import { Lifecycle, type CookieAction } from './lifecycle.js';
 import { resolveOptions, type QSessionOptions, type ResolvedOptions } from './options.js';
-import { jsonSerializer } from './serializers/json.js';
+import { resolveSerializer } from './serializers/index.js';
 import type { SessionRecord } from './session.js';
+import { createSigner, type Signer } from './signing.js';
 import { createStore } from './stores/index.js';
 import type { SessionStore } from './stores/store.js';
+import { UserSessions, type DestroyUserSessionsOptions, type UserId, type UserSessionInfo } from './user-sessions.js';
 
 /** The middleware, plus handles on what it owns. */
 export interface QSessionMiddleware extends Middleware {
@@ -18,6 +21,21 @@ export interface QSessionMiddleware extends Middleware {
   on<E extends keyof SessionEventMap>(event: E, listener: (...args: SessionEventMap[E]) => void): QSessionMiddleware;
   /** Closes what the store opened itself (a client you passed in stays open). */
   close(): Promise<void>;
+  /**
+   * The user's live sessions (option `userKey`). Throws `SessionUsageError` when `userKey` is off
+   * or the store cannot enumerate (no `userIndex`, e.g. memcached).
+   */
+  listUserSessions(user: UserId): Promise<UserSessionInfo[]>;
+  /** Deletes the user's sessions except `except` ("log out my other sessions"); resolves to how many. */
+  destroyUserSessions(user: UserId, options?: DestroyUserSessionsOptions): Promise<number>;
+}
+
+/** One request's view of the session cookie. */
+interface CookieState {
+  /** The request carried the session cookie (valid or not): the response depends on it. */
+  readonly present: boolean;
+  /** The cookie verified with an older key: re-issue it signed with the first. */
+  readonly rotated: boolean;
 }
 
 /** `app.use(qsession(options))`: server-side sessions, with `session` / `ctx.session` in every handler. */
@@ -25,18 +43,24 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const resolved = resolveOptions(options);
   const store = createStore(options);
   const events = createEvents();
-  const lifecycle = new Lifecycle({ options: resolved, store, serializer: options.serializer ?? jsonSerializer, events });
+  const serializer = resolveSerializer(options.serializer);
+  const lifecycle = new Lifecycle({ options: resolved, store, serializer, events });
+  const signer = resolved.keys ? createSigner(resolved.keys) : undefined;
+  if (resolved.userKey !== undefined && !store.userIndex) {
+    throw new SessionOptionsError('userKey', `needs a store that can enumerate a user's sessions; the ${store.name} store has no userIndex`);
+  }
+  const users = new UserSessions(resolved, store, serializer, lifecycle);
 
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
-    const record = await openSession(ctx, lifecycle, resolved, events);
+    const { record, cookie } = await openSession(ctx, lifecycle, resolved, events, signer);
     ctx.session = record.session;
     try {
       await sessionStorage.run(record.session, next);
     } catch (error) {
-      await settle(ctx, lifecycle, resolved, events, record, true);
+      await settle(ctx, lifecycle, resolved, events, record, true, cookie, signer);
       throw error;
     }
-    await settle(ctx, lifecycle, resolved, events, record, false);
+    await settle(ctx, lifecycle, resolved, events, record, false, cookie, signer);
   }
 
   const middleware = Object.assign(qsessionMiddleware, {
@@ -50,16 +74,36 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
     close: async () => {
       await store.close?.();
     },
+    listUserSessions: (user: UserId) => users.list(user),
+    destroyUserSessions: (user: UserId, destroyOptions?: DestroyUserSessionsOptions) => users.destroy(user, destroyOptions),
   });
   return middleware;
 }
 
-async function openSession(ctx: Context, lifecycle: Lifecycle, options: ResolvedOptions, events: SessionEvents): Promise<SessionRecord> {
+async function openSession(
+  ctx: Context,
+  lifecycle: Lifecycle,
+  options: ResolvedOptions,
+  events: SessionEvents,
+  signer: Signer | undefined,
+): Promise<{ record: SessionRecord; cookie: CookieState }> {
+  const raw = readCookieValue(ctx.get('Cookie'), options.cookie.name);
+  let id = raw;
+  let rotated = false;
+  if (raw !== undefined && signer) {
+    // A bad signature is an invalid id: a fresh session, no store call.
+    const verified = signer.unsign(raw);
+    id = verified?.id ?? '';
+    rotated = verified?.rotated ?? false;
+  }
+  const cookie = { present: raw !== undefined, rotated };
+  // The address is worked out only when pinning is on: no cost otherwise.
+  const address = options.hijackProtection ? clientAddress(ctx, options.client) : undefined;
   try {
-    return await lifecycle.open(readCookieValue(ctx.get('Cookie'), options.cookie.name));
+    return { record: await lifecycle.open(id, { address }), cookie };
   } catch (error) {
     await onStoreFailure(ctx, options, events, error);
-    return lifecycle.fresh(false);
+    return { record: lifecycle.fresh(false, address), cookie };
   }
 }
 
@@ -71,10 +115,13 @@ async function settle(
   events: SessionEvents,
   record: SessionRecord,
   failed: boolean,
+  cookie: CookieState,
+  signer: Signer | undefined,
 ): Promise<void> {
   let action: CookieAction;
+  const isStatic = !failed && isStaticResponse(ctx, options);
   try {
-    action = await lifecycle.commit(record, { failed, isStatic: !failed && isStaticResponse(ctx, options) });
+    action = await lifecycle.commit(record, { failed, isStatic });
   } catch (error) {
     if (failed) {
       if (error instanceof SessionStoreError) events.emit('store-error', { error });
@@ -83,10 +130,15 @@ async function settle(
     await onStoreFailure(ctx, options, events, error);
     return;
   }
-  if (!failed) {
-    const expires = record.permanent ? new Date(Date.now() + options.lifetime) : undefined;
-    applyCookieAction(ctx, options.cookie, action, expires);
+  if (failed) return;
+  // Rotation: a session still in use under an old key gets its cookie back under the first key.
+  if (action.kind === 'none' && cookie.rotated && !record.isNew && !record.destroyed && !isStatic) {
+    action = { kind: 'set', id: record.id };
   }
+  // Caches must not hand one client's session-dependent response to another.
+  if (cookie.present || action.kind !== 'none') ctx.vary('Cookie');
+  const expires = record.permanent ? new Date(Date.now() + lifecycle.ttlFor(record)) : undefined;
+  applyCookieAction(ctx, options.cookie, action, expires, signer);
 }
 
 /** Applies `onStoreError` to a store failure; anything that is not a store failure is rethrown as is. */

@@ -33,6 +33,12 @@ const MAPPING: Record<string, Mapper> = {
   SESSION_COOKIE_SAMESITE: (value, _options, cookie) => {
     cookie.sameSite = (value === null ? false : typeof value === 'string' ? value.toLowerCase() : value) as SameSite;
   },
+  SESSION_HIJACK_PROTECTION: direct('hijackProtection'),
+  SESSION_PROTECTION: direct('hijackProtection'),
+  SESSION_HIJACK_REVERSE_PROXY: direct('reverseProxy'),
+  SESSION_REVERSE_PROXY: direct('reverseProxy'),
+  // Read after the loop, together with SECRET_KEY (see fromQuartConfig).
+  SESSION_USE_SIGNER: () => {},
   /** Seconds, as Quart/Flask take it (a timedelta's total_seconds()). */
   PERMANENT_SESSION_LIFETIME: (value, options) => {
     options.lifetime = typeof value === 'number' ? Math.round(value * 1000) : (value as number);
@@ -53,5 +59,21 @@ export function fromQuartConfig(config: QuartSessionConfig): QSessionOptions {
     else if (name.startsWith('SESSION_')) throw new SessionOptionsError(name, 'is not a Quart-Session setting koa-qsession knows');
   }
   if (Object.keys(cookie).length > 0) options.cookie = cookie;
+  if (config.SESSION_USE_SIGNER === true) options.keys = signingKeys(config);
   return options;
+}
+
+/**
+ * SESSION_USE_SIGNER signs with SECRET_KEY; Flask 3's SECRET_KEY_FALLBACKS become the older keys
+ * that still verify (rotation). The signature format is koa-qsession's own (HMAC-SHA256), so signed
+ * cookies are not interchangeable with a Quart app's.
+ */
+function signingKeys(config: QuartSessionConfig): QSessionOptions['keys'] {
+  const secret = config.SECRET_KEY;
+  if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+    throw new SessionOptionsError('SECRET_KEY', 'must be set (a string or bytes) when SESSION_USE_SIGNER is true');
+  }
+  const fallbacks = config.SECRET_KEY_FALLBACKS;
+  if (fallbacks !== undefined && !Array.isArray(fallbacks)) throw new SessionOptionsError('SECRET_KEY_FALLBACKS', 'must be a list of keys');
+  return [secret, ...((fallbacks ?? []) as (string | Uint8Array)[])];
 }

@@ -1,11 +1,13 @@
 import { SessionSerializationError } from '../errors.js';
 import { toText, type StoredValue } from '../stores/store.js';
+import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { Serializer } from './serializer.js';
 
 /**
  * Plain JSON: strings, finite numbers, booleans, null, arrays and plain objects. Anything JSON
  * would drop or change silently (undefined, functions, symbols, BigInt, NaN, Infinity, Date, Map,
  * Set, class instances, cycles) is refused with the key path instead.
+ * Not byte-compatible with Python (use tagged JSON to share sessions with Quart / Flask).
  */
 export const jsonSerializer: Serializer = {
   name: 'json',
@@ -14,11 +16,15 @@ export const jsonSerializer: Serializer = {
     return JSON.stringify(data);
   },
   loads(stored: StoredValue) {
-    const value: unknown = JSON.parse(toText(stored));
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new TypeError('stored session is not a JSON object');
+    let value: unknown;
+    try {
+      value = JSON.parse(toText(stored));
+    } catch {
+      // JSON.parse quotes the text in its message; the stored session must not reach logs.
+      throw new SyntaxError('stored session is not valid JSON');
     }
-    return value as Record<string, unknown>;
+    if (!isPlainObject(value)) throw new TypeError('stored session is not a JSON object');
+    return value;
   },
 };
 
@@ -33,22 +39,18 @@ function assertPlainJson(value: unknown, path: string, seen: Set<object>): void 
     case 'object': {
       if (value === null) return;
       if (seen.has(value)) throw new SessionSerializationError(path, 'the value contains a cycle');
-      const proto: unknown = Object.getPrototypeOf(value);
       const isArray = Array.isArray(value);
-      if (!isArray && proto !== Object.prototype && proto !== null) {
-        throw new SessionSerializationError(path, `${describe(value)} is not plain JSON (use the tagged serializer)`);
+      if (!isArray && !isPlainObject(value)) {
+        throw new SessionSerializationError(path, `${describeValue(value)} is not plain JSON (use the tagged-json serializer)`);
       }
+      if (!isArray && Object.getOwnPropertySymbols(value).length > 0) throw new SessionSerializationError(path, 'symbol keys cannot be stored');
       seen.add(value);
-      if (isArray) value.forEach((item, i) => assertPlainJson(item, `${path}[${i}]`, seen));
-      else for (const [key, item] of Object.entries(value)) assertPlainJson(item, path ? `${path}.${key}` : key, seen);
+      if (isArray) value.forEach((item: unknown, i) => assertPlainJson(item, indexPath(path, i), seen));
+      else for (const [key, item] of Object.entries(value)) assertPlainJson(item, keyPath(path, key), seen);
       seen.delete(value);
       return;
     }
     default:
-      throw new SessionSerializationError(path, `${typeof value} is not representable in JSON`);
+      throw new SessionSerializationError(path, `${describeValue(value)} is not representable in JSON`);
   }
-}
-
-function describe(value: object): string {
-  return value.constructor?.name ? `a ${value.constructor.name}` : 'an object with a custom prototype';
 }

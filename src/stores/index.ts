@@ -1,6 +1,7 @@
 import { SessionOptionsError } from '../errors.js';
 import type { QSessionOptions } from '../options.js';
 import { MemoryStore } from './memory.js';
+import { RedisStore } from './redis.js';
 import type { SessionStore } from './store.js';
 
 /**
@@ -9,6 +10,7 @@ import type { SessionStore } from './store.js';
  */
 const builtinStores: Record<string, (options: QSessionOptions) => SessionStore> = {
   memory: (options) => new MemoryStore(options.memory),
+  redis: (options) => new RedisStore(options.redis),
 };
 
 export function createStore(options: QSessionOptions): SessionStore {

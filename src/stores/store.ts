@@ -5,7 +5,9 @@
  * Keys arrive complete (`keyPrefix` + id, validated: at most 200 bytes of `[A-Za-z0-9_:.-]`), so a
  * store never sees client input that did not pass the id check. Values are what the serializer
  * produced: a string (tagged JSON, JSON) or bytes (v8). A store gives back exactly the bytes it was
- * given; it may return a string as bytes or bytes as a string (UTF-8), the core compares bytes.
+ * given; it may return a string as bytes (UTF-8), the core compares bytes. Bytes must come back as
+ * bytes (a Uint8Array / Buffer, never decoded to text): v8 values are not UTF-8 and the v8 serializer
+ * refuses text.
  *
  * Every operation is given a TTL in milliseconds; stores with coarser clocks round up.
  * Errors: reject with anything; the core wraps it in `SessionStoreError` and applies `storeTimeout`.

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
+import { qsession, RedisStore, SessionOptionsError } from 'koa-qsession';
+import { storeContract } from '../support/store-contract.js';
+import { concurrencyCases } from '../support/redis-concurrency.js';
+import { startApp, type TestApp } from '../support/redis-app.js';
+import { commandsDuring, startStandalone, waitFor, type Standalone } from '../support/redis.js';
+import { freePort } from '../support/process.js';
+
+// One throwaway redis-server for this file, started on first use.
+let standalone: Promise<Standalone> | undefined;
+const server = async () => (await (standalone ??= startStandalone())).server;
+after(async () => {
+  await (await standalone)?.cleanup();
+});
+
+storeContract('redis standalone (url)', async () => {
+  const store = new RedisStore((await server()).url);
+  return { store, cleanup: () => store.close() };
+});
+
+storeContract('redis standalone (shared client)', async () => {
+  const client = await createClient({ url: (await server()).url }).connect();
+  return {
+    store: new RedisStore(client),
+    cleanup: async () => {
+      client.destroy();
+    },
+  };
+});
+
+concurrencyCases('redis standalone', async () => {
+  const store = new RedisStore((await server()).url);
+  return { store, cleanup: () => store.close() };
+});
+
+/** Client round trips in a commandstats delta: each script call runs one GET and at most one SET inside Redis. */
+function roundTrips(stats: Record<string, number>): number {
+  const scripts = (stats.evalsha ?? 0) + (stats.eval ?? 0);
+  const inside = scripts + Math.min(stats.set ?? 0, scripts);
+  return Object.values(stats).reduce((sum, calls) => sum + calls, 0) - inside;
+}
+
+describe('redis round trips (INFO commandstats)', () => {
+  let app: TestApp;
+  let rollingApp: TestApp;
+  let id: string;
+  before(async () => {
+    const { url } = await server();
+    app = await startApp({ type: 'redis', redis: url });
+    rollingApp = await startApp({ type: 'redis', redis: url, rolling: true });
+    for (const each of [app, rollingApp]) await (each.sessions.store as RedisStore).connect();
+    // Warm up: both connections open, and the compare-and-set script is in Redis's script cache.
+    id = (await app.request('/set?a=1')).cookie!;
+    await app.request('/set?a=2', id);
+    await rollingApp.request('/dump', id);
+  });
+  after(async () => {
+    await app?.close();
+    await rollingApp?.close();
+  });
+
+  it('a request without a session cookie sends nothing', async () => {
+    assert.deepEqual(await commandsDuring(await server(), () => app.request('/dump')), {});
+  });
+
+  it('a read is one GET', async () => {
+    assert.deepEqual(await commandsDuring(await server(), () => app.request('/dump', id)), { get: 1 });
+  });
+
+  it('a rolling read is one GETEX (the expiry refresh rides along)', async () => {
+    assert.deepEqual(await commandsDuring(await server(), () => rollingApp.request('/dump', id)), { getex: 1 });
+  });
+
+  // commandstats also counts the commands a script runs inside Redis: the compare-and-set script's
+  // own GET (and SET when it replaces) show up next to its EVALSHA, but are not round trips.
+  it('a write is one read and one compare-and-set script call', async () => {
+    const stats = await commandsDuring(await server(), () => app.request('/set?b=3', id));
+    assert.deepEqual(stats, { get: 1 + 1, evalsha: 1, set: 1 });
+    assert.equal(roundTrips(stats), 2);
+  });
+
+  it('a new session is one SET NX', async () => {
+    assert.deepEqual(await commandsDuring(await server(), () => app.request('/set?c=4')), { set: 1 });
+  });
+
+  it('a conflicting write merges from the script reply, without an extra GET', async () => {
+    const { cli } = await server();
+    const key = `session:${id}`;
+    const store = app.sessions.store;
+    const before = (await store.get(key))!;
+    await cli('SET', key, '{"_permanent":true,"other":"x"}', 'PX', '60000');
+    const stats = await commandsDuring(await server(), () => store.replace(key, before, '{"mine":1}', 60_000));
+    assert.deepEqual(stats, { evalsha: 1, get: 1 }, 'the script reads the current value; no SET, no GET of its own');
+    assert.equal(roundTrips(stats), 1);
+  });
+
+  it('stores exactly the text the serializer produced (what Quart-Session reads)', async () => {
+    const { cli } = await server();
+    const fresh = (await app.request('/set?foo=bar')).cookie!;
+    assert.equal((await cli('GET', `session:${fresh}`)).trimEnd(), '{"_permanent":true,"foo":"bar"}');
+    const ttl = Number(await cli('PTTL', `session:${fresh}`));
+    assert.ok(ttl > 30 * 24 * 3600 * 1000, `TTL is the 31-day lifetime (got ${ttl} ms)`);
+  });
+});
+
+describe('RedisStore options and connections', () => {
+  it('is selected with type "redis", and qsession() stays synchronous and connects lazily', async () => {
+    const port = await freePort(); // nothing listens here: constructing must not try to connect
+    const middleware = qsession({ type: 'redis', redis: `redis://127.0.0.1:${port}` });
+    assert.equal(middleware.store.name, 'redis');
+    assert.ok(middleware.store instanceof RedisStore);
+    await middleware.close();
+  });
+
+  it('rejects a bad `redis` option with an error naming it', () => {
+    for (const bad of ['not a url', 'http://localhost:6379', 42, {}, null]) {
+      assert.throws(() => qsession({ type: 'redis', redis: bad as never }), (error: unknown) => {
+        assert.ok(error instanceof SessionOptionsError);
+        assert.equal(error.option, 'redis');
+        return true;
+      });
+    }
+  });
+
+  it('never closes a client it did not open', async () => {
+    const client = await createClient({ url: (await server()).url }).connect();
+    try {
+      const store = new RedisStore(client);
+      await store.create(`k:${Date.now()}`, 'v', 60_000);
+      await store.close();
+      assert.equal(client.isReady, true);
+      assert.equal(await client.ping(), 'PONG');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('says clearly when a shared client was never connected', async () => {
+    const client = createClient({ url: (await server()).url });
+    await assert.rejects(new RedisStore(client).get('k'), /not connected/);
+  });
+
+  it('closes the connection it opened itself', async () => {
+    const { cli, url } = await server();
+    const clients = async () => (await cli('CLIENT', 'LIST')).trim().split('\n').length;
+    const baseline = await clients();
+    const store = new RedisStore(url);
+    await store.get('k');
+    assert.equal(await clients(), baseline + 1);
+    await store.close();
+    await waitFor('the server to see the connection go', async () => (await clients()) === baseline, 3000);
+  });
+});
