@@ -268,12 +268,19 @@ async function get(base, path, cookie) {
   return { status: response.status, body: await response.text(), cookies: cookiesOf(response) };
 }
 
+/** The load generator process (bench/driver.mjs), started once and given one job at a time. */
+let driver;
 function runDriver(options) {
+  driver ??= spawn(process.execPath, [join(here, 'driver.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, 'driver.mjs'), JSON.stringify(options)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => { out += chunk; });
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`driver exited with ${code}`))));
+    const onExit = (code) => reject(new Error(`the load generator exited with ${code}`));
+    driver.once('exit', onExit);
+    driver.once('message', (message) => {
+      driver.off('exit', onExit);
+      if (message.error) reject(new Error(message.error));
+      else resolve(message.result);
+    });
+    driver.send(options);
   });
 }
 
@@ -452,8 +459,8 @@ async function main() {
     services.redisClient = createClient({ url: `redis://127.0.0.1:${services.redisPort}` });
     await services.redisClient.connect();
     const measurements = CONTENDERS.reduce((n, c) => n + (c.routes ?? ROUTES).length, 0);
-    const estimate = nodes.length * measurements * (config.rounds * (config.seconds + 0.7) + config.warmup + 0.7);
-    log(`koa-qsession bench: ${nodes.length} runtime(s), ${config.rounds} round(s) x ${config.seconds} s, ${config.connections} connections; about ${Math.round(estimate / 60)} min plus the memory runs`);
+    const estimate = nodes.length * measurements * (config.rounds * (config.seconds + 0.3) + config.warmup + 0.3) + nodes.length * (config.sessions / 1e6) * 60;
+    log(`koa-qsession bench: ${nodes.length} runtime(s), ${config.rounds} round(s) x ${config.seconds} s, ${config.connections} connections; about ${Math.round(estimate / 60)} min on a quiet machine`);
     const results = [];
     for (const node of nodes) results.push(await benchRuntime(node, bundle, services));
     const out = env.BENCH_OUT ?? join(here, 'results.json');
@@ -469,6 +476,7 @@ async function main() {
     log(`\nwrote ${out} (${document.elapsedSeconds} s)`);
     if (!env.BENCH_OUT) writeReport(document);
   } finally {
+    driver?.disconnect();
     await services.redisClient?.quit().catch(() => {});
     await services.stop();
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
