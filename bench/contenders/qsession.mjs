@@ -1,5 +1,6 @@
 // koa-qsession (this repository's src/, bundled by bench/build.mjs), on the store named by
-// BENCH_STORE: memory, redis or memcached. Handlers use the context-local `session`, as the README does.
+// BENCH_STORE: memory, redis or memcached (BENCH_SERIALIZER: a serializer other than the default
+// tagged JSON). Handlers use the context-local `session`, as the README does.
 import Koa from 'koa';
 import { LIFETIME_MS, MEMCACHED, REDIS_URL, listen, ready, skip } from './common.mjs';
 
@@ -9,7 +10,8 @@ const storeOptions = { memory: {}, redis: { type: 'redis', redis: REDIS_URL }, m
 
 let middleware;
 try {
-  middleware = qsession({ ...storeOptions, lifetime: LIFETIME_MS });
+  const serializer = process.env.BENCH_SERIALIZER ? { serializer: process.env.BENCH_SERIALIZER } : {};
+  middleware = qsession({ ...storeOptions, ...serializer, lifetime: LIFETIME_MS });
 } catch (error) {
   if (error?.name === 'SessionOptionsError') skip(`store type "${store}" is not available in this build of koa-qsession (${error.message})`);
   throw error;
