@@ -53,7 +53,7 @@ export function markdown(doc, { headingLevel = 3 } = {}) {
   for (const runtime of doc.runtimes) {
     lines.push(`${h} Node ${runtime.node.replace(/^v/, '')}`, '');
     lines.push(
-      '| contender | anon: req/s · CPU/req | read: req/s · CPU/req | write: req/s · CPU/req | store commands per request: read / write |',
+      '| contender | anon: req/s · CPU/req | read: req/s · CPU/req | write: req/s · CPU/req | store commands (and Redis CPU) per request: read / write |',
       '|---|---:|---:|---:|---|',
     );
     for (const [id, entry] of Object.entries(runtime.contenders)) {
@@ -67,7 +67,9 @@ export function markdown(doc, { headingLevel = 3 } = {}) {
       });
       const store = ['read', 'write'].map((route) => {
         const stats = entry.routes[route];
-        return calls(stats?.redisPerRequest) || calls(stats?.memcachedPerRequest) || (stats && id === 'qs-memory' ? 'in process' : '');
+        const redis = calls(stats?.redisPerRequest);
+        if (redis) return Number.isFinite(stats.medianRedisCpuUs) ? `${redis}, Redis CPU ${fix(stats.medianRedisCpuUs, 1)} µs` : redis;
+        return calls(stats?.memcachedPerRequest) || (stats && id === 'qs-memory' ? 'in process' : '');
       });
       lines.push(`| ${entry.label}${entry.anonSetsCookie ? ' (sets a cookie on anon!)' : ''} | ${cells.join(' | ')} | ${store[0] || '–'} / ${store[1] || '–'} |`);
     }

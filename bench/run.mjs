@@ -9,7 +9,7 @@
 //
 // Environment (defaults are the full run, about 10 minutes on 2 cores for Node 20 + Node 24):
 //   BENCH_ROUNDS=5        interleaved rounds
-//   BENCH_SECONDS=1.5     seconds per measurement
+//   BENCH_SECONDS=1.2     seconds per measurement
 //   BENCH_WARMUP=1        seconds of warm-up per contender and route, before the first round (0: none)
 //   BENCH_CONNECTIONS=32  concurrent connections (each with its own session)
 //   BENCH_NODE=/path/a[,/path/b]  runtimes to run the contenders on (default: this node, plus
@@ -36,7 +36,7 @@ const list = (name) => (env[name] ? env[name].split(',').map((s) => s.trim()).fi
 
 const config = {
   rounds: num('BENCH_ROUNDS', 5),
-  seconds: num('BENCH_SECONDS', 1.5),
+  seconds: num('BENCH_SECONDS', 1.2),
   warmup: num('BENCH_WARMUP', 1),
   connections: num('BENCH_CONNECTIONS', 32),
   sessions: num('BENCH_SESSIONS', 1_000_000),
@@ -472,7 +472,7 @@ async function main() {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
       config,
-      smoke: config.rounds < 3 || config.seconds < 1.5,
+      smoke: config.rounds < 3 || config.seconds < 1,
       // Other work on the machine (a load average above the core count): absolute figures are off.
       busy: Math.max(loadAtStart, loadavg()[0]) > cpus().length,
       elapsedSeconds: Math.round((Date.now() - started) / 1000),
