@@ -1,8 +1,8 @@
 import { createApp } from './app.js';
-import { storeOptionsFromEnv } from './store-from-env.js';
+import { sessionOptionsFromEnv } from './options-from-env.js';
 
 const port = Number(process.env.PORT ?? 3000);
-const { app, sessions } = createApp(storeOptionsFromEnv(process.env));
+const { app, sessions } = createApp(sessionOptionsFromEnv(process.env));
 const server = app.listen(port, () => {
   console.log(`koa-qsession example on http://localhost:${port} (store: ${sessions.store.name})`);
 });
@@ -10,6 +10,7 @@ const server = app.listen(port, () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     server.close();
+    server.closeAllConnections();
     void sessions.close().finally(() => process.exit(0));
   });
 }

@@ -1,9 +1,12 @@
 // Runs every spec/**/*.spec.ts with Node's test runner (TypeScript through tsx, the package's
 // `source` export condition so `import 'koa-qsession'` means src/). Arguments narrow the files:
 // `node scripts/test.mjs redis` runs the specs whose path contains "redis".
+//
+// QSESSION_TEST_NODE=<binary> runs them on another runtime: another Node, or Bun (a binary named
+// `bun*`), whose own runner (`bun test`) runs node:test files as they are and TypeScript natively.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 function specFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -20,9 +23,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const runtime = process.env.QSESSION_TEST_NODE ?? process.execPath;
-const result = spawnSync(
-  runtime,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } },
-);
+const args = basename(runtime).startsWith('bun')
+  ? // `./` makes bun take them as paths, not name filters; its default 5 s per-test timeout is too
+    // short for specs that start servers, and node:test has none.
+    ['--conditions=source', 'test', '--timeout=120000', ...files.map((file) => `./${file}`)]
+  : ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=1', ...files];
+const result = spawnSync(runtime, args, { stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } });
 process.exit(result.status ?? 1);

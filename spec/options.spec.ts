@@ -64,6 +64,18 @@ describe('options', () => {
     assert.doesNotThrow(() => qsession(options));
   });
 
+  it('fromQuartConfig maps SESSION_URI and SESSION_REDIS onto the redis option (a shared client wins)', () => {
+    assert.deepEqual(fromQuartConfig({ SESSION_TYPE: 'redis', SESSION_URI: 'redis://127.0.0.1:1' }), { type: 'redis', redis: 'redis://127.0.0.1:1' });
+    const client = { isOpen: true } as never;
+    assert.equal(fromQuartConfig({ SESSION_URI: 'redis://127.0.0.1:1', SESSION_REDIS: client }).redis, client);
+    assert.equal(fromQuartConfig({ SESSION_REDIS: client, SESSION_URI: 'redis://127.0.0.1:1' }).redis, client);
+  });
+
+  it('fromQuartConfig maps SESSION_MEMCACHED and SESSION_FILE_DIR', () => {
+    assert.deepEqual(fromQuartConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: '127.0.0.1:11211' }), { type: 'memcached', memcached: '127.0.0.1:11211' });
+    assert.deepEqual(fromQuartConfig({ SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: '/tmp/s' }), { type: 'filesystem', directory: '/tmp/s' });
+  });
+
   it('fromQuartConfig refuses SESSION_* settings it does not know', () => {
     assert.throws(() => fromQuartConfig({ SESSION_TYPO: 1 }), /SESSION_TYPO/);
   });

@@ -11,8 +11,32 @@ type Global = typeof globalThis & { [STORAGE_KEY]?: AsyncLocalStorage<Session> }
 
 export const sessionStorage: AsyncLocalStorage<Session> = ((globalThis as Global)[STORAGE_KEY] ??= new AsyncLocalStorage<Session>());
 
+/**
+ * The context storages of Koa apps made with `new Koa({ asyncLocalStorage: true })`. In those apps
+ * the middleware adds no storage of its own (one `run()` per request is not free): the global
+ * `session` finds the request through Koa's `app.currentContext` instead. Shared like the above.
+ */
+const KOA_STORAGES_KEY = Symbol.for('koa-qsession.koa-storages');
+type KoaStorage = AsyncLocalStorage<{ session?: Session }>;
+const koaStorages: Set<KoaStorage> = ((globalThis as Global & { [KOA_STORAGES_KEY]?: Set<KoaStorage> })[KOA_STORAGES_KEY] ??= new Set());
+
+/** Lets the global `session` look in this Koa app's context storage. Idempotent. */
+export function useKoaStorage(storage: KoaStorage): void {
+  koaStorages.add(storage);
+}
+
+function findSession(): Session | undefined {
+  const own = sessionStorage.getStore();
+  if (own !== undefined) return own;
+  for (const storage of koaStorages) {
+    const session = storage.getStore()?.session;
+    if (session !== undefined) return session;
+  }
+  return undefined;
+}
+
 export function currentSession(): Session {
-  const current = sessionStorage.getStore();
+  const current = findSession();
   if (current === undefined) {
     throw new SessionUsageError(
       '`session` was used outside a request handled by the qsession() middleware ' +

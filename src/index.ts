@@ -20,6 +20,8 @@ export {
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { RedisStore, type RedisClientLike } from './stores/redis.js';
+export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached.js';
+export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
 export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json.js';

@@ -1,13 +1,14 @@
 import { normalizeAddress, sameClient } from './client-address.js';
 import type { SessionEvents } from './events.js';
 import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from './errors.js';
+import { boundedStoreCall, type StoreCall } from './store-call.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import type { ResolvedOptions } from './options.js';
 import type { Serializer } from './serializers/serializer.js';
 import { METADATA_KEYS, SessionRecord } from './session.js';
 import { idLabel } from './signing.js';
 import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from './stores/store.js';
-import { userIndexKey, userOf, type UserId } from './user-sessions.js';
+import { UserIndexUpkeep } from './user-index-upkeep.js';
 
 /** What the response must do with the session cookie. */
 export type CookieAction = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
@@ -45,13 +46,19 @@ const MAX_MERGE_ATTEMPTS = 8;
 export class Lifecycle {
   readonly newId: () => string;
   readonly isValidId: (candidate: string) => boolean;
+  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError`. */
+  readonly guard: StoreCall;
   private warnedStaticDrop = false;
-  /** The user id each loaded session held (option `userKey`), to keep the user index in step. */
-  private readonly loadedUsers = new WeakMap<SessionRecord, UserId>();
+  /** The per-user index upkeep, when `userKey` is set and the store has an index. */
+  private readonly users: UserIndexUpkeep | undefined;
 
   constructor(private readonly deps: LifecycleDeps) {
-    this.newId = makeIdGenerator(deps.options.idFormat);
-    this.isValidId = makeIdValidator(deps.options.idFormat);
+    const { options, store } = deps;
+    this.newId = makeIdGenerator(options.idFormat);
+    this.isValidId = makeIdValidator(options.idFormat);
+    this.guard = boundedStoreCall(store.name, options.storeTimeout);
+    const { userKey } = options;
+    this.users = userKey !== undefined && store.userIndex ? new UserIndexUpkeep({ ...options, userKey }, store.userIndex, this.guard) : undefined;
   }
 
   /**
@@ -122,29 +129,14 @@ export class Lifecycle {
     const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
     const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
     if (adopted) record.markedDirty = true;
-    if (options.userKey !== undefined) await this.noteLoadedUser(record, key);
+    await this.users?.loaded(record, key);
     return record;
-  }
-
-  /** Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive too. */
-  private async noteLoadedUser(record: SessionRecord, key: string): Promise<void> {
-    const { options, store } = this.deps;
-    const user = safeUserOf(record.data, options.userKey!);
-    if (user === undefined) return;
-    this.loadedUsers.set(record, user);
-    if (options.rolling && options.maxAge === undefined && store.userIndex) {
-      await this.guard('index add', store.userIndex.add(userIndexKey(options.keyPrefix, user), key, options.lifetime));
-    }
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
   private async discard(key: string, data: Record<string, unknown>): Promise<void> {
-    const { options, store } = this.deps;
-    await this.guard('delete', store.delete(key));
-    const user = options.userKey === undefined ? undefined : safeUserOf(data, options.userKey);
-    if (user !== undefined && store.userIndex) {
-      await this.guard('index remove', store.userIndex.remove(userIndexKey(options.keyPrefix, user), key));
-    }
+    await this.guard('delete', this.deps.store.delete(key));
+    await this.users?.discarded(key, data);
   }
 
   /**
@@ -216,15 +208,15 @@ export class Lifecycle {
     if (empty) {
       if (!record.isNew) {
         await this.guard('delete', store.delete(options.keyPrefix + record.id));
-        await this.unindex(record, [record.id]);
+        await this.users?.removed(record, [record.id]);
       }
       return record.isNew && !record.destroyed && !record.staleCookie && record.retiredIds.length === 0 ? NONE : CLEAR;
     }
     if (record.isNew) return this.create(record);
-    const user = this.userToIndex(record);
+    const user = this.users?.userToIndex(record);
     const status = await this.replace(record);
     if (status === 'missing') return CLEAR;
-    await this.reindex(record, user, false);
+    await this.users?.written(record, user, false, this.ttlFor(record));
     return { kind: 'set', id: record.id };
   }
 
@@ -234,14 +226,14 @@ export class Lifecycle {
     if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
       record.metadata._created = nowSeconds();
     }
-    const user = this.userToIndex(record);
+    const user = this.users?.userToIndex(record);
     const value = this.dump(this.dictOf(record));
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)))) {
         record.isNew = false;
         record.loadedFrom = value;
-        await this.reindex(record, user, true);
+        await this.users?.written(record, user, true, this.ttlFor(record));
         return { kind: 'set', id: record.id };
       }
       record.id = this.newId();
@@ -276,40 +268,7 @@ export class Lifecycle {
     const { options, store } = this.deps;
     const retired = record.retiredIds.splice(0);
     for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id));
-    await this.unindex(record, retired);
-  }
-
-  /** The user id to index this write under (validated before anything is stored); undefined when off or none. */
-  private userToIndex(record: SessionRecord): UserId | undefined {
-    const { userKey } = this.deps.options;
-    return userKey === undefined ? undefined : userOf(record.data, userKey);
-  }
-
-  /**
-   * After a write: the session's key joins its user's index, and an id that was loaded with another
-   * user leaves that user's index. `created`: the id is new (fresh, regenerated), in no index yet.
-   * With `maxAge`, the first entry already lives as long as the session can, so an unchanged user
-   * costs no round trip; without it, each write renews the entry's TTL along with the session's.
-   */
-  private async reindex(record: SessionRecord, user: UserId | undefined, created: boolean): Promise<void> {
-    const { options, store } = this.deps;
-    const index = store.userIndex;
-    if (options.userKey === undefined || !index) return;
-    const before = created ? undefined : this.loadedUsers.get(record);
-    const same = before !== undefined && user !== undefined && String(before) === String(user);
-    if (before !== undefined && !same) await this.unindex(record, [record.id]);
-    if (user !== undefined && (!same || options.maxAge === undefined)) {
-      await this.guard('index add', index.add(userIndexKey(options.keyPrefix, user), options.keyPrefix + record.id, this.ttlFor(record)));
-    }
-  }
-
-  /** Removes session ids from the index of the user the session was loaded with. */
-  private async unindex(record: SessionRecord, ids: readonly string[]): Promise<void> {
-    const { options, store } = this.deps;
-    const user = this.loadedUsers.get(record);
-    if (user === undefined || ids.length === 0 || !store.userIndex) return;
-    const indexKey = userIndexKey(options.keyPrefix, user);
-    for (const id of ids) await this.guard('index remove', store.userIndex.remove(indexKey, options.keyPrefix + id));
+    await this.users?.removed(record, retired);
   }
 
   /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
@@ -327,28 +286,6 @@ export class Lifecycle {
     if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
     return value;
   }
-
-  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError`. */
-  guard<T>(operation: string, call: Promise<T>): Promise<T> {
-    const { storeTimeout } = this.deps.options;
-    const { name } = this.deps.store;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new SessionStoreError(operation, `${name} did not answer within ${storeTimeout} ms`)),
-        storeTimeout,
-      );
-      call.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${name}: ${messageOf(error)}`, { cause: error }));
-        },
-      );
-    });
-  }
 }
 
 function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
@@ -362,14 +299,4 @@ function nowSeconds(): number {
   return Date.now() / 1000;
 }
 
-function safeUserOf(data: Record<string, unknown>, userKey: string): UserId | undefined {
-  try {
-    return userOf(data, userKey);
-  } catch {
-    return undefined;
-  }
-}
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

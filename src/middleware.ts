@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { sessionStorage } from './context.js';
+import { sessionStorage, useKoaStorage } from './context.js';
 import { clientAddress } from './client-address.js';
 import { applyCookieAction, readCookieValue } from './cookie.js';
 import { SessionOptionsError, SessionStoreError } from './errors.js';
@@ -45,22 +45,25 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const events = createEvents();
   const serializer = resolveSerializer(options.serializer);
   const lifecycle = new Lifecycle({ options: resolved, store, serializer, events });
-  const signer = resolved.keys ? createSigner(resolved.keys) : undefined;
   if (resolved.userKey !== undefined && !store.userIndex) {
     throw new SessionOptionsError('userKey', `needs a store that can enumerate a user's sessions; the ${store.name} store has no userIndex`);
   }
   const users = new UserSessions(resolved, store, serializer, lifecycle);
+  const exchange = new CookieExchange(lifecycle, resolved, events);
 
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
-    const { record, cookie } = await openSession(ctx, lifecycle, resolved, events, signer);
+    const { record, cookie } = await exchange.open(ctx);
     ctx.session = record.session;
+    // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
+    const koaStorage = ctx.app.ctxStorage;
+    if (koaStorage) useKoaStorage(koaStorage);
     try {
-      await sessionStorage.run(record.session, next);
+      await (koaStorage ? next() : sessionStorage.run(record.session, next));
     } catch (error) {
-      await settle(ctx, lifecycle, resolved, events, record, true, cookie, signer);
+      await exchange.settle(ctx, record, cookie, true);
       throw error;
     }
-    await settle(ctx, lifecycle, resolved, events, record, false, cookie, signer);
+    await exchange.settle(ctx, record, cookie, false);
   }
 
   const middleware = Object.assign(qsessionMiddleware, {
@@ -80,80 +83,78 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   return middleware;
 }
 
-async function openSession(
-  ctx: Context,
-  lifecycle: Lifecycle,
-  options: ResolvedOptions,
-  events: SessionEvents,
-  signer: Signer | undefined,
-): Promise<{ record: SessionRecord; cookie: CookieState }> {
-  const raw = readCookieValue(ctx.get('Cookie'), options.cookie.name);
-  let id = raw;
-  let rotated = false;
-  if (raw !== undefined && signer) {
-    // A bad signature is an invalid id: a fresh session, no store call.
-    const verified = signer.unsign(raw);
-    id = verified?.id ?? '';
-    rotated = verified?.rotated ?? false;
-  }
-  const cookie = { present: raw !== undefined, rotated };
-  // The address is worked out only when pinning is on: no cost otherwise.
-  const address = options.hijackProtection ? clientAddress(ctx, options.client) : undefined;
-  try {
-    return { record: await lifecycle.open(id, { address }), cookie };
-  } catch (error) {
-    await onStoreFailure(ctx, options, events, error);
-    return { record: lifecycle.fresh(false, address), cookie };
-  }
-}
+/**
+ * Moves values between Koa and the lifecycle: the cookie (and its signature) and the client address
+ * in, the cookie decision out, and store failures through `onStoreError`.
+ */
+class CookieExchange {
+  private readonly signer: Signer | undefined;
 
-/** Saves (or not) and sets the cookie. On a failed request, store errors must not hide the handler's error. */
-async function settle(
-  ctx: Context,
-  lifecycle: Lifecycle,
-  options: ResolvedOptions,
-  events: SessionEvents,
-  record: SessionRecord,
-  failed: boolean,
-  cookie: CookieState,
-  signer: Signer | undefined,
-): Promise<void> {
-  let action: CookieAction;
-  const isStatic = !failed && isStaticResponse(ctx, options);
-  try {
-    action = await lifecycle.commit(record, { failed, isStatic });
-  } catch (error) {
-    if (failed) {
-      if (error instanceof SessionStoreError) events.emit('store-error', { error });
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    private readonly options: ResolvedOptions,
+    private readonly events: SessionEvents,
+  ) {
+    this.signer = options.keys ? createSigner(options.keys) : undefined;
+  }
+
+  async open(ctx: Context): Promise<{ record: SessionRecord; cookie: CookieState }> {
+    const raw = readCookieValue(ctx.get('Cookie'), this.options.cookie.name);
+    let id = raw;
+    let rotated = false;
+    if (raw !== undefined && this.signer) {
+      // A bad signature is an invalid id: a fresh session, no store call.
+      const verified = this.signer.unsign(raw);
+      id = verified?.id ?? '';
+      rotated = verified?.rotated ?? false;
+    }
+    const cookie = { present: raw !== undefined, rotated };
+    // The address is worked out only when pinning is on: no cost otherwise.
+    const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
+    try {
+      return { record: await this.lifecycle.open(id, { address }), cookie };
+    } catch (error) {
+      await this.onStoreFailure(ctx, error);
+      return { record: this.lifecycle.fresh(false, address), cookie };
+    }
+  }
+
+  /** Saves (or not) and sets the cookie. On a failed request, store errors must not hide the handler's error. */
+  async settle(ctx: Context, record: SessionRecord, cookie: CookieState, failed: boolean): Promise<void> {
+    let action: CookieAction;
+    const isStatic = !failed && this.isStaticResponse(ctx);
+    try {
+      action = await this.lifecycle.commit(record, { failed, isStatic });
+    } catch (error) {
+      if (!failed) await this.onStoreFailure(ctx, error);
+      else if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
       return;
     }
-    await onStoreFailure(ctx, options, events, error);
-    return;
+    if (failed) return;
+    // Rotation: a session still in use under an old key gets its cookie back under the first key.
+    if (action.kind === 'none' && cookie.rotated && !record.isNew && !record.destroyed && !isStatic) {
+      action = { kind: 'set', id: record.id };
+    }
+    // Caches must not hand one client's session-dependent response to another.
+    if (cookie.present || action.kind !== 'none') ctx.vary('Cookie');
+    const expires = record.permanent ? new Date(Date.now() + this.lifecycle.ttlFor(record)) : undefined;
+    applyCookieAction(ctx, this.options.cookie, action, expires, this.signer);
   }
-  if (failed) return;
-  // Rotation: a session still in use under an old key gets its cookie back under the first key.
-  if (action.kind === 'none' && cookie.rotated && !record.isNew && !record.destroyed && !isStatic) {
-    action = { kind: 'set', id: record.id };
+
+  /** Applies `onStoreError` to a store failure; anything that is not a store failure is rethrown as is. */
+  private async onStoreFailure(ctx: Context, error: unknown): Promise<void> {
+    if (!(error instanceof SessionStoreError)) throw error;
+    this.events.emit('store-error', { error });
+    const policy = this.options.onStoreError;
+    if (policy === 'fail') throw error;
+    if (typeof policy === 'function') await policy(error, ctx);
   }
-  // Caches must not hand one client's session-dependent response to another.
-  if (cookie.present || action.kind !== 'none') ctx.vary('Cookie');
-  const expires = record.permanent ? new Date(Date.now() + lifecycle.ttlFor(record)) : undefined;
-  applyCookieAction(ctx, options.cookie, action, expires, signer);
-}
 
-/** Applies `onStoreError` to a store failure; anything that is not a store failure is rethrown as is. */
-async function onStoreFailure(ctx: Context, options: ResolvedOptions, events: SessionEvents, error: unknown): Promise<void> {
-  if (!(error instanceof SessionStoreError)) throw error;
-  events.emit('store-error', { error });
-  const policy = options.onStoreError;
-  if (policy === 'fail') throw error;
-  if (typeof policy === 'function') await policy(error, ctx);
-}
-
-/** File streams (koa-static, koa-send) and whatever `isStatic` marks, unless `staticFile` is on. */
-function isStaticResponse(ctx: Context, options: ResolvedOptions): boolean {
-  if (options.staticFile) return false;
-  const body = ctx.body as { pipe?: unknown; path?: unknown } | null | undefined;
-  if (body && typeof body === 'object' && typeof body.pipe === 'function' && typeof body.path === 'string') return true;
-  return options.isStatic?.(ctx) === true;
+  /** File streams (koa-static, koa-send) and whatever `isStatic` marks, unless `staticFile` is on. */
+  private isStaticResponse(ctx: Context): boolean {
+    if (this.options.staticFile) return false;
+    const body = ctx.body as { pipe?: unknown; path?: unknown } | null | undefined;
+    if (body && typeof body === 'object' && typeof body.pipe === 'function' && typeof body.path === 'string') return true;
+    return this.options.isStatic?.(ctx) === true;
+  }
 }

@@ -8,6 +8,8 @@ import type { Serializer } from './serializers/serializer.js';
 import type { SessionStore } from './stores/store.js';
 import type { MemoryStoreOptions } from './stores/memory.js';
 import type { RedisClientLike } from './stores/redis-connection.js';
+import type { MemcachedOption } from './stores/memcached.js';
+import type { FilesystemStoreOptions } from './stores/filesystem.js';
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
@@ -32,7 +34,7 @@ export type StoreErrorPolicy =
   | 'anonymous'
   | ((error: import('./errors.js').SessionStoreError, ctx: Context) => void | Promise<void>);
 
-export type BuiltinStoreType = 'memory' | 'redis';
+export type BuiltinStoreType = 'memory' | 'redis' | 'memcached' | 'filesystem';
 
 export interface QSessionOptions {
   /** Built-in store by name (Quart: SESSION_TYPE). Default `memory`. Ignored when `store` is given. */
@@ -47,6 +49,12 @@ export interface QSessionOptions {
    * or sentinel that the application owns (Quart: SESSION_REDIS).
    */
   redis?: string | RedisClientLike;
+  /** `type: 'memcached'`: `"host:port,host:port"`, a memjs client, or `{ servers | client, itemLimit, timeout }` (Quart: SESSION_MEMCACHED). */
+  memcached?: MemcachedOption;
+  /** `type: 'filesystem'`: the directory holding one file per session (created if missing). */
+  directory?: string;
+  /** More options for the filesystem store: `maxEntries`, `sweepInterval`, `lockStaleMs`. */
+  filesystem?: FilesystemStoreOptions;
   /** Prefix of every store key (Quart: SESSION_KEY_PREFIX). Default `session:`. */
   keyPrefix?: string;
   /** Cookie outlives the browser session (Quart: SESSION_PERMANENT). Default true. */
@@ -139,7 +147,7 @@ export interface ResolvedOptions {
 
 const DAY = 24 * 60 * 60 * 1000;
 const KNOWN_OPTIONS = new Set([
-  'type', 'store', 'memory', 'redis', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
+  'type', 'store', 'memory', 'redis', 'memcached', 'directory', 'filesystem', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
   'isStatic', 'cookie', 'idFormat', 'serializer', 'storeTimeout', 'onStoreError', 'maxSize',
   'hijackProtection', 'reverseProxy', 'proxyHops', 'getClientIp', 'pinning', 'keys', 'maxAge', 'userKey',
 ]);

@@ -33,6 +33,14 @@ const MAPPING: Record<string, Mapper> = {
   SESSION_COOKIE_SAMESITE: (value, _options, cookie) => {
     cookie.sameSite = (value === null ? false : typeof value === 'string' ? value.toLowerCase() : value) as SameSite;
   },
+  /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); the client wins. */
+  SESSION_URI: (value, options) => {
+    options.redis ??= value as string;
+  },
+  SESSION_REDIS: direct('redis'),
+  SESSION_MEMCACHED: direct('memcached'),
+  /** Flask-Session's filesystem directory. */
+  SESSION_FILE_DIR: direct('directory'),
   SESSION_HIJACK_PROTECTION: direct('hijackProtection'),
   SESSION_PROTECTION: direct('hijackProtection'),
   SESSION_HIJACK_REVERSE_PROXY: direct('reverseProxy'),

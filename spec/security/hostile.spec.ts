@@ -15,7 +15,11 @@ function rawRequest(url: string, head: Buffer): Promise<string> {
     const chunks: Buffer[] = [];
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.on('error', reject);
+    // A server may refuse an oversized request by resetting the connection mid-write (Node 24 does,
+    // after or instead of its 431): that is a refusal too, shown to the caller as 'RESET'.
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(Buffer.concat(chunks).toString('latin1') || 'RESET') : reject(error),
+    );
   });
 }
 
@@ -58,9 +62,9 @@ describe('hostile input', () => {
       assert.ok(!store.calls.includes('get') || cookie.includes('B'.repeat(43)), `no store lookup for ${cookie.slice(0, 30)}`);
       assert.deepEqual(store.badKeys, []);
     }
-    // Past Node's header limit the server answers 431 itself; the app keeps serving.
+    // Past Node's header limit the server refuses by itself (431, or a reset); the app keeps serving.
     const huge = await rawRequest(url, Buffer.from(`GET /read HTTP/1.1\r\nHost: x\r\nCookie: session=${'D'.repeat(70_000)}\r\nConnection: close\r\n\r\n`));
-    assert.match(huge, /^HTTP\/1\.1 431/);
+    assert.match(huge, /^(HTTP\/1\.1 431|RESET$)/);
     assert.equal((await client().get('/read')).status, 200);
   });
 

@@ -32,7 +32,8 @@ export interface Reply {
 /** A tiny browser: remembers cookies the server sets (one path, one host), sends them back. */
 export class Client {
   readonly jar = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `defaultHeaders` go on every request that does not set them itself (e.g. a browser's Accept). */
+  constructor(readonly base: string, readonly defaultHeaders: Record<string, string> = {}) {}
 
   get cookieHeader(): string | undefined {
     return this.jar.size ? [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
@@ -40,6 +41,7 @@ export class Client {
 
   async request(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Reply> {
     const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(this.defaultHeaders)) if (!headers.has(name)) headers.set(name, value);
     const cookie = init.cookie ?? this.cookieHeader;
     if (cookie !== undefined) headers.set('cookie', cookie);
     const response = await fetch(this.base + path, { ...init, headers, redirect: 'manual' });

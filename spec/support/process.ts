@@ -50,10 +50,16 @@ export interface ServerProcess {
 
 /**
  * Starts a throwaway server process that listens on `port`, and waits until it accepts connections.
- * Its output is kept and shown if it dies before it is ready.
+ * Its output is kept and shown if it dies before it is ready. `env` is added to this process's environment.
  */
-export async function startServer(command: string, args: string[], port: number, options: { cwd?: string } = {}): Promise<ServerProcess> {
-  const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(
+  command: string,
+  args: string[],
+  port: number,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
+  const env = options.env ? { ...process.env, ...options.env } : undefined;
+  const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,5 +1,7 @@
 import { SessionOptionsError } from '../errors.js';
 import type { QSessionOptions } from '../options.js';
+import { FilesystemStore } from './filesystem.js';
+import { MemcachedStore } from './memcached.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
 import type { SessionStore } from './store.js';
@@ -11,6 +13,8 @@ import type { SessionStore } from './store.js';
 const builtinStores: Record<string, (options: QSessionOptions) => SessionStore> = {
   memory: (options) => new MemoryStore(options.memory),
   redis: (options) => new RedisStore(options.redis),
+  memcached: (options) => new MemcachedStore(options.memcached),
+  filesystem: (options) => new FilesystemStore({ ...options.filesystem, directory: options.directory ?? options.filesystem?.directory }),
 };
 
 export function createStore(options: QSessionOptions): SessionStore {
