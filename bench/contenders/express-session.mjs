@@ -1,0 +1,24 @@
+// Express 5 + express-session with connect-redis (resave and saveUninitialized off, as recommended).
+import express from 'express';
+import session from 'express-session';
+import { RedisStore } from 'connect-redis';
+import { createClient } from 'redis';
+import { LIFETIME_MS, REDIS_URL, SECRET, listen, ready } from './common.mjs';
+
+const client = createClient({ url: REDIS_URL });
+await client.connect();
+
+const app = express();
+app.disable('x-powered-by');
+app.use(session({
+  store: new RedisStore({ client, prefix: 'express-sess:' }),
+  secret: SECRET,
+  resave: false,
+  saveUninitialized: false,
+  cookie: { maxAge: LIFETIME_MS, sameSite: 'lax' },
+}));
+app.get('/anon', (req, res) => { res.send('anon'); });
+app.get('/setup', (req, res) => { req.session.counter = 0; res.send('0'); });
+app.get('/read', (req, res) => { res.send(String(req.session.counter)); });
+app.get('/write', (req, res) => { req.session.counter += 1; res.send(String(req.session.counter)); });
+ready(await listen(app));

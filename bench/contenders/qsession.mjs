@@ -1,0 +1,30 @@
+// koa-qsession (this repository's src/, bundled by bench/build.mjs), on the store named by
+// BENCH_STORE: memory, redis or memcached (BENCH_SERIALIZER: a serializer other than the default
+// tagged JSON). Handlers use the context-local `session`, as the README does.
+import Koa from 'koa';
+import { LIFETIME_MS, MEMCACHED, REDIS_URL, listen, ready, skip } from './common.mjs';
+
+const { qsession, session } = await import(process.env.BENCH_QSESSION_BUNDLE);
+const store = process.env.BENCH_STORE ?? 'memory';
+const storeOptions = { memory: {}, redis: { type: 'redis', redis: REDIS_URL }, memcached: { type: 'memcached', memcached: MEMCACHED } }[store];
+
+let middleware;
+try {
+  const serializer = process.env.BENCH_SERIALIZER ? { serializer: process.env.BENCH_SERIALIZER } : {};
+  middleware = qsession({ ...storeOptions, ...serializer, lifetime: LIFETIME_MS });
+} catch (error) {
+  if (error?.name === 'SessionOptionsError') skip(`store type "${store}" is not available in this build of koa-qsession (${error.message})`);
+  throw error;
+}
+
+const app = new Koa();
+app.use(middleware);
+app.use((ctx) => {
+  switch (ctx.path) {
+    case '/anon': ctx.body = 'anon'; return;
+    case '/setup': session.counter = 0; ctx.body = '0'; return;
+    case '/read': ctx.body = String(session.counter); return;
+    case '/write': session.counter += 1; ctx.body = String(session.counter); return;
+  }
+});
+ready(await listen(app));
