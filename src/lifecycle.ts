@@ -76,7 +76,7 @@ export class Lifecycle {
    * `address`: the client address the session is pinned to (Quart's `_addr`).
    */
   fresh(replacesCookie: boolean, address?: string): SessionRecord {
-    const record = new SessionRecord({ id: this.newId(), isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
     if (address !== undefined) record.metadata._addr = address;
     record.staleCookie = replacesCookie;
     return record;

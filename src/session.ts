@@ -62,7 +62,8 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created']);
 
 export interface SessionInit {
-  id: string;
+  /** Omitted for a fresh session: its id is made only when something needs it (most never do). */
+  id?: string;
   isNew: boolean;
   permanent: boolean;
   data?: Record<string, unknown>;
@@ -78,7 +79,7 @@ export interface SessionInit {
  * Handlers see it only through `record.session` (a Proxy that makes data keys look like properties).
  */
 export class SessionRecord {
-  id: string;
+  private currentId: string | undefined;
   isNew: boolean;
   permanent: boolean;
   /** Null-prototype, so `__proto__` and `constructor` are ordinary keys here. */
@@ -100,7 +101,7 @@ export class SessionRecord {
   readonly session: Session;
 
   constructor(init: SessionInit) {
-    this.id = init.id;
+    this.currentId = init.id;
     this.isNew = init.isNew;
     this.permanent = init.permanent;
     this.data = init.data ?? Object.create(null);
@@ -108,6 +109,14 @@ export class SessionRecord {
     this.loadedFrom = init.loadedFrom;
     this.newId = init.newId;
     this.session = new Proxy(new SessionFacade(this), facadeHandler) as unknown as Session;
+  }
+
+  get id(): string {
+    return (this.currentId ??= this.newId());
+  }
+
+  set id(id: string) {
+    this.currentId = id;
   }
 
   read(key: string): unknown {
@@ -178,7 +187,7 @@ export class SessionRecord {
   /** The old id goes to the retired list; the session continues under a fresh, unsaved id. */
   private retire(): void {
     if (!this.isNew) this.retiredIds.push(this.id);
-    this.id = this.newId();
+    this.currentId = undefined; // a fresh id, made when first needed
     this.isNew = true;
     this.loadedFrom = undefined;
   }
