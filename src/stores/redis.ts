@@ -1,5 +1,5 @@
 import { SessionOptionsError } from '../errors.js';
-import { ownConnection, sharedConnection, type RedisClientLike, type RedisConnection } from './redis-connection.js';
+import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './redis-connection.js';
 import { COMPARE_AND_SET, runScript, USER_ADD } from './redis-scripts.js';
 import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from './store.js';
 
@@ -44,9 +44,12 @@ export class RedisStore implements SessionStore {
     };
   }
 
-  async get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
-    const commands = await this.commands();
-    return refreshTtlMs === undefined ? commands.get(key) : commands.getEx(key, { type: 'PX', value: ms(refreshTtlMs) });
+  get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
+    const read = (commands: RedisCommands) =>
+      refreshTtlMs === undefined ? commands.get(key) : commands.getEx(key, { type: 'PX', value: ms(refreshTtlMs) });
+    // Every request with a cookie reads: when connected, send at once rather than after two promise hops.
+    const ready = this.connection.readyNow();
+    return ready ? read(ready) : this.commands().then(read);
   }
 
   async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
@@ -87,7 +90,7 @@ export class RedisStore implements SessionStore {
     return this.connection.close();
   }
 
-  private commands() {
+  private commands(): Promise<RedisCommands> {
     return this.connection.commands();
   }
 }
