@@ -29,6 +29,15 @@ describe('example app: environment switches', () => {
     assert.deepEqual(sessionOptionsFromEnv({}), { type: 'memory' });
   });
 
+  it('picks every store from SESSION_TYPE and its variable', () => {
+    assert.deepEqual(sessionOptionsFromEnv({ SESSION_TYPE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' }), { type: 'redis', redis: 'redis://127.0.0.1:1' });
+    assert.deepEqual(sessionOptionsFromEnv({ SESSION_TYPE: 'memcached', MEMCACHED_SERVERS: '127.0.0.1:2,127.0.0.1:3' }), {
+      type: 'memcached',
+      memcached: '127.0.0.1:2,127.0.0.1:3',
+    });
+    assert.deepEqual(sessionOptionsFromEnv({ SESSION_TYPE: 'filesystem', SESSION_DIR: '/tmp/x' }), { type: 'filesystem', directory: '/tmp/x' });
+  });
+
   it('refuses a store it does not know, naming it', () => {
     assert.throws(() => sessionOptionsFromEnv({ SESSION_TYPE: 'mongodb' }), /SESSION_TYPE=mongodb/);
   });
