@@ -1,12 +1,16 @@
 export { qsession, type QSessionMiddleware } from './middleware.js';
 export { session } from './context.js';
 export type { Session, SessionData, SessionMethods, RegenerateOptions } from './session.js';
-export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy } from './options.js';
-export type { SessionEventMap } from './events.js';
-export type { PinningMode } from './client-address.js';
+export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy, BuiltinStoreType, ResolvedOptions, ResolvedCookieOptions } from './options.js';
+export type { SessionEventMap, SessionEvents } from './events.js';
+export type { IdFormat } from './id.js';
+export type { QuartSessionConfig } from './quart-config.js';
+export type { PinningMode, ClientAddressOptions } from './client-address.js';
 export type { SigningKey } from './signing.js';
 export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './user-sessions.js';
-export type { CookieAction, RequestOutcome, OpenContext } from './lifecycle.js';
+export type { CookieAction, RequestOutcome, OpenContext, LifecycleDeps } from './lifecycle.js';
+export type { SessionRecord } from './session.js';
+export type { StoreCall } from './store-call.js';
 export { Lifecycle } from './lifecycle.js';
 export {
   QSessionError,
@@ -21,6 +25,7 @@ export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from 
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { RedisStore, type RedisClientLike } from './stores/redis.js';
 export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached.js';
+export type { MemjsServerLike, MemjsResponse } from './stores/memcached-protocol.js';
 export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
