@@ -40,8 +40,8 @@ describe('MemcachedStore on one server', () => {
     assert.equal(await store.create(key, 'v', 31 * DAY), true);
     assert.equal(String(await store.get(key)), 'v');
     const left = await ttlOf(server.port, key);
-    // memcached's clock ticks once a second from a start time it sets 2 s in the past, so the
-    // remaining time it reports for an absolute expiry can read a couple of seconds long.
+    // memcached's clock ticks once a second and converts an absolute expiry against its own start
+    // time, so the remaining time it reports can read a couple of seconds long.
     assert.ok(left !== null && left > 30 * 86400 && left <= 31 * 86400 + 3, `remaining TTL ${left}s`);
     const got = await store.get(key, 45 * DAY); // GAT with a long TTL too
     assert.ok(got);
