@@ -155,9 +155,10 @@ export class Lifecycle {
    * nothing to store, so untouched requests pay no extra promise.
    */
   commit(record: SessionRecord, outcome: RequestOutcome): CookieAction | Promise<CookieAction> {
-    const pending = record.retiredIds.length > 0 || record.markedDirty || record.modified;
-    if (!pending) return this.idleCookie(record, outcome);
-    return this.save(record, outcome);
+    // `modified` compares snapshots of the objects the handler touched: work it out once.
+    const modified = record.modified;
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.idleCookie(record, outcome);
+    return this.save(record, outcome, modified);
   }
 
   /** The cookie for a request that stores nothing. */
@@ -168,13 +169,13 @@ export class Lifecycle {
     return NONE;
   }
 
-  private async save(record: SessionRecord, outcome: RequestOutcome): Promise<CookieAction> {
+  private async save(record: SessionRecord, outcome: RequestOutcome, modified: boolean): Promise<CookieAction> {
     const { options } = this.deps;
     if (outcome.failed) {
       if (record.destroyed) await this.retire(record);
       return NONE;
     }
-    const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || record.modified;
+    const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || modified;
     if (!wantsWrite) {
       await this.retire(record);
       return this.idleCookie(record, outcome);
