@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { CookieAction } from './lifecycle.js';
-import { SessionUsageError } from './errors.js';
-import { MAX_COOKIE_BYTES, type ResolvedCookieOptions } from './options.js';
+import type { ResolvedCookieOptions } from './options.js';
 import type { Signer } from './signing.js';
 
 /** Longest cookie value looked at; anything longer cannot be one of our ids and is ignored unread. */
@@ -39,7 +38,8 @@ export function applyCookieAction(
   ctx: Context,
   cookie: ResolvedCookieOptions,
   action: CookieAction,
-  expires: Date | undefined,
+  /** The expiry of a cookie that is set (undefined: a browser-session cookie); asked only when one is. */
+  expires: () => Date | undefined,
   signer?: Signer,
 ): void {
   if (action.kind === 'none') return;
@@ -53,12 +53,10 @@ export function applyCookieAction(
     overwrite: true,
   };
   if (action.kind === 'set') {
+    // The value is at most an id, a dot and a signature; resolveOptions checked at start-up that
+    // with this name, path and domain the cookie stays under MAX_COOKIE_BYTES.
     const value = signer ? signer.sign(action.id) : action.id;
-    // Start-up validation makes this unreachable; the check keeps a browser from silently dropping the cookie.
-    if (cookie.name.length + value.length + cookie.path.length + (cookie.domain?.length ?? 0) + 128 > MAX_COOKIE_BYTES) {
-      throw new SessionUsageError(`the session cookie would exceed ${MAX_COOKIE_BYTES} bytes`);
-    }
-    ctx.cookies.set(cookie.name, value, { ...attributes, expires });
+    ctx.cookies.set(cookie.name, value, { ...attributes, expires: expires() });
   }
   else ctx.cookies.set(cookie.name, null, { ...attributes, expires: new Date(0) });
 }

@@ -5,7 +5,7 @@ import { boundedStoreCall, type StoreCall } from './store-call.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import type { ResolvedOptions } from './options.js';
 import type { Serializer } from './serializers/serializer.js';
-import { METADATA_KEYS, SessionRecord } from './session.js';
+import { pastMaxAge, SessionRecord, splitStored } from './session.js';
 import { idLabel } from './signing.js';
 import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from './stores/store.js';
 import { UserIndexUpkeep } from './user-index-upkeep.js';
@@ -95,9 +95,7 @@ export class Lifecycle {
       await this.guard('delete', store.delete(key));
       return this.fresh(true, address);
     }
-    const data: Record<string, unknown> = Object.create(null);
-    const metadata: Record<string, unknown> = Object.create(null);
-    for (const name of Object.keys(dict)) (METADATA_KEYS.has(name) ? metadata : data)[name] = dict[name];
+    const { data, metadata } = splitStored(dict);
     // A session stored without the metadata an option needs (written before the option was turned
     // on, or by Quart without pinning) adopts it now and is written once on this request.
     let adopted = false;
@@ -120,7 +118,7 @@ export class Lifecycle {
       if (created === undefined) {
         metadata._created = nowSeconds();
         adopted = true;
-      } else if (typeof created !== 'number' || !(created * 1000 + options.maxAge > Date.now())) {
+      } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
         await this.discard(key, data);
         return this.fresh(true, address);

@@ -137,7 +137,7 @@ class CookieExchange {
     }
     // Caches must not hand one client's session-dependent response to another.
     if (cookie.present || action.kind !== 'none') ctx.vary('Cookie');
-    const expires = record.permanent ? new Date(Date.now() + this.lifecycle.ttlFor(record)) : undefined;
+    const expires = () => (record.permanent ? new Date(Date.now() + this.lifecycle.ttlFor(record)) : undefined);
     applyCookieAction(ctx, this.options.cookie, action, expires, this.signer);
   }
 

@@ -2,7 +2,7 @@ import type { ResolvedOptions } from './options.js';
 import type { SessionRecord } from './session.js';
 import type { StoreCall } from './store-call.js';
 import type { UserSessionIndex } from './stores/store.js';
-import { userIndexKey, userOf, type UserId } from './user-sessions.js';
+import { safeUserOf, userIndexKey, userOf, type UserId } from './user-sessions.js';
 
 /**
  * Keeps the per-user index (option `userKey`) in step with the sessions the lifecycle loads,
@@ -62,12 +62,7 @@ export class UserIndexUpkeep {
     for (const id of ids) await this.call('index remove', this.index.remove(indexKey, this.options.keyPrefix + id));
   }
 
-  /** Stored data is not ours to validate: a bad user id there just means no index entry. */
   private safeUserOf(data: Record<string, unknown>): UserId | undefined {
-    try {
-      return userOf(data, this.options.userKey);
-    } catch {
-      return undefined;
-    }
+    return safeUserOf(data, this.options.userKey);
   }
 }

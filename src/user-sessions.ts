@@ -3,7 +3,7 @@ import { SessionUsageError } from './errors.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ResolvedOptions } from './options.js';
 import type { Serializer } from './serializers/serializer.js';
-import { METADATA_KEYS } from './session.js';
+import { pastMaxAge, splitStored } from './session.js';
 import type { SessionStore, UserSessionIndex } from './stores/store.js';
 
 /** A user id as the application stores it under `userKey`. */
@@ -95,9 +95,7 @@ export class UserSessions {
 
   /** Past `maxAge`: the next request would refuse it, so it is not listed (nor counted as destroyed). */
   private pastMaxAge(dict: Record<string, unknown>): boolean {
-    const { maxAge } = this.options;
-    const created = dict._created;
-    return maxAge !== undefined && typeof created === 'number' && !(created * 1000 + maxAge > Date.now());
+    return this.options.maxAge !== undefined && pastMaxAge(dict._created, this.options.maxAge);
   }
 
   private index(): UserSessionIndex {
@@ -116,7 +114,8 @@ function checkUser(user: UserId): UserId {
   throw new SessionUsageError('a user id must be a non-empty string or a number');
 }
 
-function safeUserOf(dict: Record<string, unknown>, userKey: string): UserId | undefined {
+/** The user id in stored data, which is not ours to validate: a bad one just means no user. */
+export function safeUserOf(dict: Record<string, unknown>, userKey: string): UserId | undefined {
   try {
     return userOf(dict, userKey);
   } catch {
@@ -125,8 +124,7 @@ function safeUserOf(dict: Record<string, unknown>, userKey: string): UserId | un
 }
 
 function describe(id: string, dict: Record<string, unknown>): UserSessionInfo {
-  const data: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(dict)) if (!METADATA_KEYS.has(name)) data[name] = dict[name];
+  const { data } = splitStored(dict);
   const created = dict._created;
   return {
     id,

@@ -12,7 +12,7 @@
  * again with `getBuffer()`, the one call that keeps bytes. Text sessions cost one round trip per
  * operation; binary ones one more on reads.
  */
-import { toBytes, type ReplaceResult, type SessionStore, type StoredValue } from './store.js';
+import { type ReplaceResult, type SessionStore, type StoredValue } from './store.js';
 
 /** The part of `Bun.RedisClient` this store uses (typed here so that Node builds need no bun-types). */
 export interface BunRedisClientLike {
@@ -48,7 +48,6 @@ const REPLACEMENT_CHARACTER = '\uFFFD';
 /** Redis takes whole milliseconds, at least one. */
 const px = (ttlMs: number) => String(Math.max(1, Math.ceil(ttlMs)));
 /** Bun sends a Uint8Array argument as raw bytes; a string as UTF-8. */
-const arg = (value: StoredValue): string | Uint8Array => (typeof value === 'string' ? value : toBytes(value));
 
 export class BunRedisStore implements SessionStore {
   readonly name = 'bun-redis';
@@ -75,11 +74,11 @@ export class BunRedisStore implements SessionStore {
   }
 
   async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
-    return (await this.client.send('SET', [key, arg(value), 'NX', 'PX', px(ttlMs)])) === 'OK';
+    return (await this.client.send('SET', [key, value, 'NX', 'PX', px(ttlMs)])) === 'OK';
   }
 
   async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    const reply = (await this.client.send('EVAL', [REPLACE_SCRIPT, '1', key, arg(expected), arg(value), px(ttlMs)])) as [number, unknown?];
+    const reply = (await this.client.send('EVAL', [REPLACE_SCRIPT, '1', key, expected, value, px(ttlMs)])) as [number, unknown?];
     switch (reply[0]) {
       case 0:
         return { status: 'missing' };
