@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page, Response } from 'playwright-core';
-import { siteInBrowser, logIn, sessionCookie } from './support/browser.js';
+import { siteInBrowser, logIn, sessionCookie, withContext } from './support/browser.js';
 
 // The site runs on a MemoryStore the test can look into.
 const site = siteInBrowser();
@@ -27,33 +27,27 @@ async function assertStaticWithoutCookie(responses: Response[]): Promise<void> {
 
 describe('the example site in chromium: what a session costs', () => {
   it('browsing anonymously creates no session in the store and no cookie (explicit mode)', async () => {
-    const context = await site.browser.newContext();
-    try {
-      const page = await context.newPage();
-      for (const path of ['/', '/login', '/session', '/logout', '/no-such-page']) await page.goto(site.url + path);
-      assert.equal(site.store.size, 0, 'nothing stored');
-      assert.deepEqual(await context.cookies(), [], 'no cookie set');
-    } finally {
-      await context.close();
-    }
+    await withContext(site.browser, async (context) => {
+    const page = await context.newPage();
+    for (const path of ['/', '/login', '/session', '/logout', '/no-such-page']) await page.goto(site.url + path);
+    assert.equal(site.store.size, 0, 'nothing stored');
+    assert.deepEqual(await context.cookies(), [], 'no cookie set');
+    });
   });
 
   it('static files carry no Set-Cookie, anonymous or logged in, and the page shows them', async () => {
-    const context = await site.browser.newContext();
-    try {
-      const page = await context.newPage();
-      await assertStaticWithoutCookie(await load(page, `${site.url}/`));
-      await logIn(page, site.url, 'ada');
-      await assertStaticWithoutCookie(await load(page, `${site.url}/counter`));
-      await context.clearCookies(); // a browser without the cookie: would a static file hand one out?
-      await assertStaticWithoutCookie(await load(page, `${site.url}/login`));
+    await withContext(site.browser, async (context) => {
+    const page = await context.newPage();
+    await assertStaticWithoutCookie(await load(page, `${site.url}/`));
+    await logIn(page, site.url, 'ada');
+    await assertStaticWithoutCookie(await load(page, `${site.url}/counter`));
+    await context.clearCookies(); // a browser without the cookie: would a static file hand one out?
+    await assertStaticWithoutCookie(await load(page, `${site.url}/login`));
 
-      // Loaded and applied, not merely requested.
-      assert.ok(await page.evaluate('document.querySelector("header img").naturalWidth') as number > 0, 'the logo rendered');
-      assert.equal(await page.evaluate('getComputedStyle(document.querySelector("header")).display'), 'flex', 'style.css applied');
-    } finally {
-      await context.close();
-    }
+    // Loaded and applied, not merely requested.
+    assert.ok(await page.evaluate('document.querySelector("header img").naturalWidth') as number > 0, 'the logo rendered');
+    assert.equal(await page.evaluate('getComputedStyle(document.querySelector("header")).display'), 'flex', 'style.css applied');
+    });
   });
 
   it('two users in two browser contexts never see each other\'s data', async () => {

@@ -79,3 +79,13 @@ export function siteInBrowser(): SiteUnderTest {
     },
   };
 }
+
+/** Runs `use` with a fresh browser context (its own cookies) and closes the context whatever happens. */
+export async function withContext(browser: Browser, use: (context: BrowserContext) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    await use(context);
+  } finally {
+    await context.close();
+  }
+}
