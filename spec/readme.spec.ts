@@ -139,11 +139,11 @@ describe('README.md code blocks', () => {
   }
 });
 
-/** The names in a `new Set([...])` literal of src/options.ts: the options qsession() accepts. */
+/** The names in a `new Set([...])` literal of src/config/options.ts: the options qsession() accepts. */
 function knownOptions(constant: string): string[] {
-  const source = readFileSync(join(ROOT, 'src/options.ts'), 'utf8');
+  const source = readFileSync(join(ROOT, 'src/config/options.ts'), 'utf8');
   const literal = new RegExp(`const ${constant} = new Set\\(\\[([^\\]]*)\\]`).exec(source);
-  assert.ok(literal, `src/options.ts no longer has a ${constant} set literal: update knownOptions() in spec/readme.spec.ts`);
+  assert.ok(literal, `src/config/options.ts no longer has a ${constant} set literal: update knownOptions() in spec/readme.spec.ts`);
   return [...literal[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
 }
 
