@@ -166,7 +166,7 @@ function escape(text) {
 }
 
 export function writeReport(doc) {
-  const body = markdown(doc);
+  const body = markdown(doc, { headingLevel: 2 }); // bench/README.md: # Benchmarks, ## per runtime
   writeFileSync(`${here}results.md`, `# koa-qsession benchmark results\n\n${markdown(doc, { headingLevel: 2 })}\n![bench](results.svg)\n`);
   writeFileSync(`${here}results.svg`, svg(doc));
   const readmePath = `${here}README.md`;
