@@ -9,7 +9,8 @@
 //   any other text must appear verbatim in spec/ or example-app/ (output shown is output tested).
 // Anything else fails: add a checker.
 // Every relative link of those files and of ARCHITECTURE.md must point at a file that exists and, with
-// an #anchor, at one of its headings. The options tables must list every option qsession() accepts.
+// an #anchor, at one of its headings. The options tables must list every option qsession() accepts
+// (every property of the public QSessionOptions and SessionCookieOptions types).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { before, describe, it } from 'node:test';
 import { taggedJsonSerializer } from 'koa-qsession';
 import { codeBlocks, containsVerbatim, type CodeBlock } from './support/blocks.js';
 import { linkProblems } from './support/links.js';
+import { exportedTypeProperties } from './support/options.js';
 import { shellProblems } from './support/shell.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -156,18 +158,9 @@ for (const doc of DOCS) describe(`${doc} code blocks`, () => {
   }
 });
 
-/**
- * The names in the `const NAME = new Set([...])` literal of src/ (wherever the options module
- * lives): the options qsession() accepts.
- */
-function knownOptions(constant: string): string[] {
-  const pattern = new RegExp(`const ${constant} = new Set\\(\\[([^\\]]*)\\]`);
-  for (const source of sources('src', /\.ts$/).values()) {
-    const literal = pattern.exec(source);
-    if (literal) return [...literal[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
-  }
-  assert.fail(`src/ no longer has a ${constant} set literal: update knownOptions() in spec/docs/readme.spec.ts`);
-}
+/** The options qsession() accepts and the cookie options: the properties of the public option types. */
+const publicOptions = exportedTypeProperties(ROOT, ['QSessionOptions', 'SessionCookieOptions']);
+const knownOptions = (type: 'QSessionOptions' | 'SessionCookieOptions') => publicOptions.get(type)!;
 
 /** The option names in the first column of a table: `| \`cookie.name\` |`, `| \`isStatic(ctx)\` |`. */
 const tableRows = (markdown: string) => new Set([...markdown.matchAll(/^\| `([\w.]+)(?:\(.*?\))?`/gm)].map((m) => m[1]!));
@@ -180,12 +173,12 @@ for (const [where, section] of optionTables) describe(`options table of ${where}
   const rows = tableRows(section);
 
   it('lists every option qsession() accepts', () => {
-    const missing = knownOptions('KNOWN_OPTIONS').filter((name) => ![...rows].some((row) => row === name || row.startsWith(`${name}.`)));
+    const missing = knownOptions('QSessionOptions').filter((name) => ![...rows].some((row) => row === name || row.startsWith(`${name}.`)));
     assert.deepEqual(missing, [], `options missing from the table of ${where}: ${missing.join(', ')}`);
   });
 
   it('lists every cookie option', () => {
-    const missing = knownOptions('KNOWN_COOKIE_OPTIONS').filter((name) => !rows.has(`cookie.${name}`));
+    const missing = knownOptions('SessionCookieOptions').filter((name) => !rows.has(`cookie.${name}`));
     assert.deepEqual(missing, [], `cookie options missing from the table of ${where}: ${missing.map((n) => `cookie.${n}`).join(', ')}`);
   });
 });
