@@ -95,7 +95,7 @@ describe('the packed package', () => {
   it('holds only what users need: dist/, README, CHANGELOG, LICENSE', () => {
     const top = new Set(files.map((file) => file.split('/')[0]));
     assert.deepEqual([...top].sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json']);
-    for (const entry of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/stores/bun-redis.js', 'dist/cjs/stores/bun-redis.d.ts']) {
+    for (const entry of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/stores/redis/bun.js', 'dist/cjs/stores/redis/bun.d.ts']) {
       assert.ok(files.includes(entry), `${entry} is in the package`);
     }
   });

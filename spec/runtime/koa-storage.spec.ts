@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Koa from 'koa';
 import { qsession, session, SessionUsageError } from 'koa-qsession';
-import { sessionStorage } from '../../src/context.js';
+import { sessionStorage } from '../../src/koa/context-storage.js';
 
 declare module 'koa-qsession' {
   interface SessionData {

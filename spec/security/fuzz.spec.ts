@@ -5,11 +5,11 @@ import { isIP } from 'node:net';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { jsonSerializer, Lifecycle, SessionUsageError } from 'koa-qsession';
-import { forwardedFor, normalizeAddress } from '../../src/client-address.js';
-import { readCookieValue } from '../../src/cookie.js';
-import { createEvents } from '../../src/events.js';
-import { resolveOptions } from '../../src/options.js';
-import { createSigner } from '../../src/signing.js';
+import { forwardedFor, normalizeAddress } from '../../src/core/address.js';
+import { readCookieValue } from '../../src/koa/cookie.js';
+import { createEvents } from '../../src/core/events.js';
+import { resolveOptions } from '../../src/config/options.js';
+import { createSigner } from '../../src/core/signing.js';
 import { CheckedStore, closeAll, start } from './app.js';
 
 after(closeAll);

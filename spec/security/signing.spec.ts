@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { fromQuartConfig, qsession, SessionOptionsError } from 'koa-qsession';
-import { createSigner } from '../../src/signing.js';
+import { createSigner } from '../../src/core/signing.js';
 import { assertCleared, CheckedStore, closeAll, ID, sessionCookie, start } from './app.js';
 
 after(closeAll);

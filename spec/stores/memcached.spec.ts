@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import memjs from 'memjs';
 import { MemcachedStore, SessionOptionsError, SessionTooLargeError, qsession, type MemjsClientLike } from 'koa-qsession';
-import { ITEM_OVERHEAD } from '../../src/stores/memcached.js';
+import { ITEM_OVERHEAD } from '../../src/stores/memcached/store.js';
 import { keysOn, startMemcached, ttlOf, type MemcachedServer } from '../support/memcached.js';
 import { startSessionApp } from '../support/session-app.js';
 import { storeContract } from '../support/store-contract.js';

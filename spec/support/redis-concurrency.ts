@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { SessionStore } from 'koa-qsession';
 import type { ContractSubject } from './store-contract.js';
 import { lifecycleOn, OK, startApp, type TestApp } from './redis-app.js';
-import type { Lifecycle } from '../../src/lifecycle.js';
+import type { Lifecycle } from '../../src/core/lifecycle.js';
 
 /**
  * Overlapping requests on one session, against a real store: what the compare-and-set and the

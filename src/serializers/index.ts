@@ -1,7 +1,7 @@
 import { SessionOptionsError } from '../errors.js';
 import { jsonSerializer } from './json.js';
 import type { Serializer } from './serializer.js';
-import { taggedJsonSerializer } from './tagged-json.js';
+import { taggedJsonSerializer } from './tagged-json/index.js';
 import { v8Serializer } from './v8.js';
 
 /** The built-in serializers, selectable by name in the `serializer` option. */

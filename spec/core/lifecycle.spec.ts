@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Lifecycle, MemoryStore, jsonSerializer, type QSessionOptions } from 'koa-qsession';
+import { createEvents } from '../../src/core/events.js';
+import { resolveOptions } from '../../src/config/options.js';
+import { RecordingStore } from '../support/recording-store.js';
+
+const ok = { isStatic: false, failed: false };
+
+function lifecycle(options: QSessionOptions = {}) {
+  const store = new RecordingStore(new MemoryStore());
+  const events = createEvents();
+  return { store, events, lifecycle: new Lifecycle({ options: resolveOptions(options), store, serializer: jsonSerializer, events }) };
+}
+
+describe('lifecycle (no HTTP)', () => {
+  it('no cookie: a fresh session without any store call; untouched, it sends no cookie', async () => {
+    const { store, lifecycle: lc } = lifecycle();
+    const record = await lc.open(undefined);
+    assert.equal(record.isNew, true);
+    assert.deepEqual(await lc.commit(record, ok), { kind: 'none' });
+    assert.deepEqual(store.calls, []);
+  });
+
+  it('creates, loads, updates and deletes through the store', async () => {
+    const { store, lifecycle: lc } = lifecycle();
+    const first = await lc.open(undefined);
+    first.session.user = 'ann';
+    const created = await lc.commit(first, ok);
+    assert.deepEqual(created, { kind: 'set', id: first.id });
+    const second = await lc.open(first.id);
+    assert.equal(second.isNew, false);
+    assert.equal(second.session.user, 'ann');
+    second.session.clear();
+    assert.deepEqual(await lc.commit(second, ok), { kind: 'clear' });
+    assert.deepEqual(store.calls, ['create', 'get', 'delete']);
+  });
+
+  it('merges concurrent changes to different keys; the same key is last-writer-wins', async () => {
+    const { lifecycle: lc } = lifecycle();
+    const seed = await lc.open(undefined);
+    seed.session.shared = 0;
+    await lc.commit(seed, ok);
+    const [a, b] = [await lc.open(seed.id), await lc.open(seed.id)];
+    a.session.a = 1;
+    a.session.shared = 'a';
+    b.session.b = 2;
+    b.session.shared = 'b';
+    delete b.session.missing;
+    await lc.commit(a, ok);
+    await lc.commit(b, ok);
+    const after = await lc.open(seed.id);
+    assert.deepEqual(after.session.toJSON(), { shared: 'b', a: 1, b: 2 });
+  });
+
+  it('merges a nested change made in one request with a key deleted in another', async () => {
+    const { lifecycle: lc } = lifecycle();
+    const seed = await lc.open(undefined);
+    seed.session.cart = { items: [] };
+    seed.session.flash = 'hi';
+    await lc.commit(seed, ok);
+    const [a, b] = [await lc.open(seed.id), await lc.open(seed.id)];
+    (a.session.cart as { items: string[] }).items.push('x');
+    delete b.session.flash;
+    await lc.commit(b, ok);
+    await lc.commit(a, ok);
+    assert.deepEqual((await lc.open(seed.id)).session.toJSON(), { cart: { items: ['x'] } });
+  });
+
+  it('an update never recreates a session another request destroyed', async () => {
+    const { lifecycle: lc, store } = lifecycle();
+    const seed = await lc.open(undefined);
+    seed.session.x = 1;
+    await lc.commit(seed, ok);
+    const [slow, killer] = [await lc.open(seed.id), await lc.open(seed.id)];
+    killer.session.destroy();
+    assert.deepEqual(await lc.commit(killer, ok), { kind: 'clear' });
+    slow.session.y = 2;
+    assert.deepEqual(await lc.commit(slow, ok), { kind: 'clear' });
+    assert.equal(await store.inner.get(`session:${seed.id}`), null);
+  });
+
+  it('a value that does not decode: fresh session, entry deleted, event without the value', async () => {
+    const { lifecycle: lc, store, events } = lifecycle();
+    const id = 'B'.repeat(43);
+    await store.inner.create(`session:${id}`, 'not json {secret}', 60_000);
+    const seen: unknown[] = [];
+    events.on('decode-error', (event) => seen.push(event));
+    const record = await lc.open(id);
+    assert.equal(record.isNew, true);
+    assert.notEqual(record.id, id);
+    assert.equal(await store.inner.get(`session:${id}`), null);
+    assert.equal(seen.length, 1);
+    assert.doesNotMatch(JSON.stringify(seen, (_k, v: unknown) => (v instanceof Error ? v.message : v)), /secret/);
+  });
+
+  it('keeps the stored metadata and the permanent flag it was saved with', async () => {
+    const { lifecycle: lc, store } = lifecycle();
+    const id = 'C'.repeat(43);
+    await store.inner.create(`session:${id}`, '{"_permanent":true,"_addr":"127.0.0.1","foo":"bar"}', 60_000);
+    const record = await lc.open(id);
+    assert.deepEqual(record.session.keys(), ['foo']);
+    assert.equal(record.session.permanent, true);
+    record.session.n = 1;
+    await lc.commit(record, ok);
+    assert.equal(await store.inner.get(`session:${id}`), '{"_permanent":true,"_addr":"127.0.0.1","foo":"bar","n":1}');
+  });
+
+  it('explicit mode ignores changes without dirty()', async () => {
+    const { lifecycle: lc, store } = lifecycle({ explicit: true });
+    const record = await lc.open(undefined);
+    record.session.x = 1;
+    assert.deepEqual(await lc.commit(record, ok), { kind: 'none' });
+    assert.deepEqual(store.calls, []);
+  });
+});

@@ -1,0 +1,29 @@
+import { EventEmitter } from 'node:events';
+import type { SessionDecodeError, SessionStoreError } from '../errors.js';
+
+/**
+ * What the middleware reports; listen with `middleware.on(name, listener)`. Events never carry
+ * session data; `decode-error` names the store key so the bad entry can be found.
+ */
+export interface SessionEventMap {
+  /** A stored value the serializer could not read; the entry was deleted and a fresh session started. */
+  'decode-error': [{ key: string; error: SessionDecodeError }];
+  /** The store failed or timed out (emitted whatever `onStoreError` does about it). */
+  'store-error': [{ error: SessionStoreError }];
+  /**
+   * Session pinning refused a request: the session was pinned to `expected` and the request came from
+   * `actual`. The session was deleted and the request continues with a fresh one. `session` is a short
+   * hash of the old id (never the id itself, which is a bearer secret).
+   */
+  'pin-mismatch': [{ session: string; expected: string; actual: string }];
+  /** A session reached `maxAge`; it was deleted and the request continues with a fresh one. */
+  'absolute-timeout': [{ session: string; createdAt: Date }];
+  /** Something the developer should know, e.g. a change to a new session made on a static-file response. */
+  warning: [{ message: string }];
+}
+
+export type SessionEvents = EventEmitter<SessionEventMap>;
+
+export function createEvents(): SessionEvents {
+  return new EventEmitter<SessionEventMap>();
+}

@@ -1,0 +1,301 @@
+import { normalizeAddress, sameClient } from './address.js';
+import type { SessionEvents } from './events.js';
+import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../errors.js';
+import { boundedStoreCall, type StoreCall } from './store-call.js';
+import { makeIdGenerator, makeIdValidator } from './id.js';
+import type { ResolvedOptions } from '../config/options.js';
+import type { Serializer } from '../serializers/serializer.js';
+import { pastMaxAge, SessionRecord, splitStored } from './record.js';
+import { idLabel } from './signing.js';
+import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from '../stores/store.js';
+import { UserIndexUpkeep } from '../users/index-upkeep.js';
+
+/** What the response must do with the session cookie. */
+export type CookieAction = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
+
+/** How the request ended, as far as the session is concerned. */
+export interface RequestOutcome {
+  /** The response is a static file (and `staticFile` is off): no cookie, no expiry refresh. */
+  readonly isStatic: boolean;
+  /** The handler threw: data changes are dropped, `destroy()` still takes effect. */
+  readonly failed: boolean;
+}
+
+export interface LifecycleDeps {
+  readonly options: ResolvedOptions;
+  readonly store: SessionStore;
+  readonly serializer: Serializer;
+  readonly events: SessionEvents;
+}
+
+/** What `open` needs to know about the request besides the cookie. */
+export interface OpenContext {
+  /** The normalised client address; given only when `hijackProtection` is on. */
+  readonly address?: string;
+}
+
+const NONE: CookieAction = { kind: 'none' };
+const CLEAR: CookieAction = { kind: 'clear' };
+const MAX_MERGE_ATTEMPTS = 8;
+
+/**
+ * Every per-request decision, with no HTTP in sight: `open` turns the cookie's id into a session,
+ * `commit` decides what to store and which cookie to send. The middleware only moves values between
+ * Koa and these two calls.
+ */
+export class Lifecycle {
+  readonly newId: () => string;
+  readonly isValidId: (candidate: string) => boolean;
+  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError`. */
+  readonly guard: StoreCall;
+  private warnedStaticDrop = false;
+  /** The per-user index upkeep, when `userKey` is set and the store has an index. */
+  private readonly users: UserIndexUpkeep | undefined;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    const { options, store } = deps;
+    this.newId = makeIdGenerator(options.idFormat);
+    this.isValidId = makeIdValidator(options.idFormat);
+    this.guard = boundedStoreCall(store.name, options.storeTimeout);
+    const { userKey } = options;
+    this.users = userKey !== undefined && store.userIndex ? new UserIndexUpkeep({ ...options, userKey }, store.userIndex, this.guard) : undefined;
+  }
+
+  /**
+   * The session for a request whose cookie carried `cookieId` (undefined: no cookie). No store call
+   * without a well-formed id; an unknown, expired or unreadable id gives a fresh session with a NEW id.
+   */
+  open(cookieId: string | undefined, context: OpenContext = {}): SessionRecord | Promise<SessionRecord> {
+    if (cookieId === undefined) return this.fresh(false, context.address);
+    if (!this.isValidId(cookieId)) return this.fresh(true, context.address);
+    return this.load(cookieId, context.address);
+  }
+
+  /**
+   * A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour.
+   * `address`: the client address the session is pinned to (Quart's `_addr`).
+   */
+  fresh(replacesCookie: boolean, address?: string): SessionRecord {
+    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    if (address !== undefined) record.metadata._addr = address;
+    record.staleCookie = replacesCookie;
+    return record;
+  }
+
+  private async load(id: string, address: string | undefined): Promise<SessionRecord> {
+    const { options, store, serializer, events } = this.deps;
+    const key = options.keyPrefix + id;
+    const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
+    if (stored === null) return this.fresh(true, address);
+    let dict: Record<string, unknown>;
+    try {
+      dict = serializer.loads(stored);
+    } catch (failure) {
+      events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
+      await this.guard('delete', store.delete(key));
+      return this.fresh(true, address);
+    }
+    const { data, metadata } = splitStored(dict);
+    // A session stored without the metadata an option needs (written before the option was turned
+    // on, or by Quart without pinning) adopts it now and is written once on this request.
+    let adopted = false;
+    if (address !== undefined) {
+      const pinned = metadata._addr;
+      if (pinned === undefined) {
+        metadata._addr = address;
+        adopted = true;
+      } else if (typeof pinned !== 'string' || !sameClient(normalizeAddress(pinned) ?? pinned, address, options.pinning)) {
+        // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
+        // replayed from elsewhere must not be left usable.
+        const expected = typeof pinned === 'string' ? pinned.slice(0, 64) : 'invalid';
+        events.emit('pin-mismatch', { session: idLabel(id), expected, actual: address });
+        await this.discard(key, data);
+        return this.fresh(true, address);
+      }
+    }
+    if (options.maxAge !== undefined) {
+      const created = metadata._created;
+      if (created === undefined) {
+        metadata._created = nowSeconds();
+        adopted = true;
+      } else if (pastMaxAge(created, options.maxAge)) {
+        events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
+        await this.discard(key, data);
+        return this.fresh(true, address);
+      }
+    }
+    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
+    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+    if (adopted) record.markedDirty = true;
+    await this.users?.loaded(record, key);
+    return record;
+  }
+
+  /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
+  private async discard(key: string, data: Record<string, unknown>): Promise<void> {
+    await this.guard('delete', this.deps.store.delete(key));
+    await this.users?.discarded(key, data);
+  }
+
+  /**
+   * Milliseconds the session may still live: the idle `lifetime`, capped by what remains of `maxAge`.
+   * Used for the store TTL on writes and for the cookie's expiry.
+   */
+  ttlFor(record: SessionRecord): number {
+    const { lifetime, maxAge } = this.deps.options;
+    const created = record.metadata._created;
+    if (maxAge === undefined || typeof created !== 'number') return lifetime;
+    return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
+  }
+
+  /**
+   * Saves what the request changed and says which cookie to send. Synchronous when there is
+   * nothing to store, so untouched requests pay no extra promise.
+   */
+  commit(record: SessionRecord, outcome: RequestOutcome): CookieAction | Promise<CookieAction> {
+    // `modified` compares snapshots of the objects the handler touched: work it out once.
+    const modified = record.modified;
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.idleCookie(record, outcome);
+    return this.save(record, outcome, modified);
+  }
+
+  /** The cookie for a request that stores nothing. */
+  private idleCookie(record: SessionRecord, outcome: RequestOutcome): CookieAction {
+    if (outcome.isStatic || outcome.failed) return NONE;
+    if (record.destroyed || record.staleCookie) return CLEAR;
+    if (this.deps.options.rolling && !record.isNew) return { kind: 'set', id: record.id };
+    return NONE;
+  }
+
+  private async save(record: SessionRecord, outcome: RequestOutcome, modified: boolean): Promise<CookieAction> {
+    const { options } = this.deps;
+    if (outcome.failed) {
+      if (record.destroyed) await this.retire(record);
+      return NONE;
+    }
+    const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || modified;
+    if (!wantsWrite) {
+      await this.retire(record);
+      return this.idleCookie(record, outcome);
+    }
+    if (outcome.isStatic) return this.saveOnStatic(record);
+
+    const action = await this.write(record);
+    await this.retire(record);
+    return action;
+  }
+
+  /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
+  private async saveOnStatic(record: SessionRecord): Promise<CookieAction> {
+    if (!record.isNew) {
+      await this.write(record);
+      await this.retire(record);
+    } else if (!this.warnedStaticDrop) {
+      this.warnedStaticDrop = true;
+      const message =
+        'koa-qsession: a new session was changed while serving a static file; it was not saved because static ' +
+        'responses send no cookie. Set `staticFile: true` or change the session in a non-static route.';
+      this.deps.events.emit('warning', { message });
+      process.emitWarning(message, { code: 'QSESSION_STATIC_CHANGE' });
+    }
+    return NONE;
+  }
+
+  private async write(record: SessionRecord): Promise<CookieAction> {
+    const { options, store } = this.deps;
+    const empty = Object.keys(record.data).length === 0;
+    if (empty) {
+      if (!record.isNew) {
+        await this.guard('delete', store.delete(options.keyPrefix + record.id));
+        await this.users?.removed(record, [record.id]);
+      }
+      return record.isNew && !record.destroyed && !record.staleCookie && record.retiredIds.length === 0 ? NONE : CLEAR;
+    }
+    if (record.isNew) return this.create(record);
+    const user = this.users?.userToIndex(record);
+    const status = await this.replace(record);
+    if (status === 'missing') return CLEAR;
+    await this.users?.written(record, user, false, this.ttlFor(record));
+    return { kind: 'set', id: record.id };
+  }
+
+  private async create(record: SessionRecord): Promise<CookieAction> {
+    const { options, store } = this.deps;
+    // A session begins when it is first stored; one started after destroy() is a new session.
+    if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
+      record.metadata._created = nowSeconds();
+    }
+    const user = this.users?.userToIndex(record);
+    const value = this.dump(this.dictOf(record));
+    // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)))) {
+        record.isNew = false;
+        record.loadedFrom = value;
+        await this.users?.written(record, user, true, this.ttlFor(record));
+        return { kind: 'set', id: record.id };
+      }
+      record.id = this.newId();
+    }
+    throw new SessionStoreError('create', 'could not find an unused session id');
+  }
+
+  /**
+   * Compare-and-set against what this request loaded. When another request saved in between, this
+   * request's changed and deleted keys are applied on top of what that one stored, and tried again.
+   */
+  private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
+    const { options, store, serializer } = this.deps;
+    const key = options.keyPrefix + record.id;
+    const changed = record.changed();
+    let expected = record.loadedFrom as StoredValue;
+    let value = this.dump(this.dictOf(record));
+    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
+      if (result.status !== 'conflict') return result.status;
+      // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
+      const current = nullPrototype(serializer.loads(result.current));
+      for (const name of changed) current[name] = record.data[name];
+      for (const name of record.removedKeys) delete current[name];
+      expected = result.current;
+      value = this.dump(current);
+    }
+    throw new SessionStoreError('replace', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
+  }
+
+  private async retire(record: SessionRecord): Promise<void> {
+    const { options, store } = this.deps;
+    const retired = record.retiredIds.splice(0);
+    for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id));
+    await this.users?.removed(record, retired);
+  }
+
+  /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
+  private dictOf(record: SessionRecord): Record<string, unknown> {
+    const dict: Record<string, unknown> = Object.create(null);
+    if (record.permanent) dict._permanent = true;
+    for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
+    for (const name of Object.keys(record.data)) dict[name] = record.data[name];
+    return dict;
+  }
+
+  private dump(dict: Record<string, unknown>): StoredValue {
+    const value = this.deps.serializer.dumps(dict);
+    const size = byteLength(value);
+    if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
+    return value;
+  }
+}
+
+function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(dict)) copy[name] = dict[name];
+  return copy;
+}
+
+function nowSeconds(): number {
+  // Unix seconds like Python's time.time(), to the millisecond.
+  return Date.now() / 1000;
+}
+
+

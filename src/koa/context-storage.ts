@@ -1,0 +1,61 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SessionUsageError } from '../errors.js';
+import type { Session } from '../core/record.js';
+
+/**
+ * The request-local storage behind the global `session`. Kept on `globalThis` under a registered
+ * symbol so that the ESM and CommonJS builds of this package, if both get loaded, share one store.
+ */
+const STORAGE_KEY = Symbol.for('koa-qsession.storage');
+type Global = typeof globalThis & { [STORAGE_KEY]?: AsyncLocalStorage<Session> };
+
+export const sessionStorage: AsyncLocalStorage<Session> = ((globalThis as Global)[STORAGE_KEY] ??= new AsyncLocalStorage<Session>());
+
+/**
+ * The context storages of Koa apps made with `new Koa({ asyncLocalStorage: true })`. In those apps
+ * the middleware adds no storage of its own (one `run()` per request is not free): the global
+ * `session` finds the request through Koa's `app.currentContext` instead. Shared like the above.
+ */
+const KOA_STORAGES_KEY = Symbol.for('koa-qsession.koa-storages');
+type KoaStorage = AsyncLocalStorage<{ session?: Session }>;
+const koaStorages: Set<KoaStorage> = ((globalThis as Global & { [KOA_STORAGES_KEY]?: Set<KoaStorage> })[KOA_STORAGES_KEY] ??= new Set());
+
+/** Lets the global `session` look in this Koa app's context storage. Idempotent. */
+export function useKoaStorage(storage: KoaStorage): void {
+  koaStorages.add(storage);
+}
+
+function findSession(): Session | undefined {
+  const own = sessionStorage.getStore();
+  if (own !== undefined) return own;
+  for (const storage of koaStorages) {
+    const session = storage.getStore()?.session;
+    if (session !== undefined) return session;
+  }
+  return undefined;
+}
+
+export function currentSession(): Session {
+  const current = findSession();
+  if (current === undefined) {
+    throw new SessionUsageError(
+      '`session` was used outside a request handled by the qsession() middleware ' +
+        '(add app.use(qsession(...)) before the routes that use it)',
+    );
+  }
+  return current;
+}
+
+/**
+ * Quart's context-local `session`: every property access goes to the current request's session.
+ * Outside a request every access throws a clear `SessionUsageError`.
+ */
+export const session: Session = new Proxy(Object.create(null) as Session, {
+  get: (_, prop) => Reflect.get(currentSession(), prop),
+  set: (_, prop, value) => Reflect.set(currentSession(), prop, value),
+  has: (_, prop) => Reflect.has(currentSession(), prop),
+  deleteProperty: (_, prop) => Reflect.deleteProperty(currentSession(), prop),
+  ownKeys: () => Reflect.ownKeys(currentSession()),
+  getOwnPropertyDescriptor: (_, prop) => Reflect.getOwnPropertyDescriptor(currentSession(), prop),
+  defineProperty: (_, prop, descriptor) => Reflect.defineProperty(currentSession(), prop, descriptor),
+});

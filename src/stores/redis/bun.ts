@@ -1,0 +1,114 @@
+/**
+ * EXPERIMENTAL: a Redis store on Bun's built-in client (`Bun.RedisClient`), for apps that run on
+ * Bun and want no Redis package. It passes the same store contract as the other stores, but Bun's
+ * client is young and its API may change under it; on Node use the `redis` store.
+ *
+ * Import it from `koa-qsession/bun-redis`, never from the main entry: it needs the `Bun` global,
+ * which Node does not have.
+ *
+ * Bun's client turns every bulk-string reply of `send()` into a JS string by UTF-8 decoding, which
+ * is exact for text (the tagged-JSON and JSON serializers) but lossy for bytes (v8). So a reply
+ * that decoded with a replacement character (U+FFFD, which every invalid sequence becomes) is read
+ * again with `getBuffer()`, the one call that keeps bytes. Text sessions cost one round trip per
+ * operation; binary ones one more on reads.
+ */
+import { type ReplaceResult, type SessionStore, type StoredValue } from '../store.js';
+
+/** The part of `Bun.RedisClient` this store uses (typed here so that Node builds need no bun-types). */
+export interface BunRedisClientLike {
+  send(command: string, args: Array<string | Uint8Array>): Promise<unknown>;
+  getBuffer(key: string): Promise<Uint8Array | null>;
+  close(): void;
+}
+
+export interface BunRedisStoreOptions {
+  /** A client you made (`new RedisClient(url, options)` or `Bun.redis`); you close it. */
+  client?: BunRedisClientLike;
+  /** Where to connect when no client is given. Default: Bun's own (REDIS_URL, else localhost:6379). */
+  url?: string;
+}
+
+type BunGlobal = { Bun?: { RedisClient: new (url?: string) => BunRedisClientLike } };
+
+/**
+ * Compare-and-set in one round trip. The values travel as raw bytes (ARGV) and are compared and
+ * stored as they are: the script never decodes or re-encodes them.
+ * Replies: {0} missing, {1} ok, {2, current} conflict.
+ */
+const REPLACE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return {0} end
+if current ~= ARGV[1] then return {2, current} end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return {1}
+`;
+
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Redis takes whole milliseconds, at least one. */
+const px = (ttlMs: number) => String(Math.max(1, Math.ceil(ttlMs)));
+/** Bun sends a Uint8Array argument as raw bytes; a string as UTF-8. */
+
+export class BunRedisStore implements SessionStore {
+  readonly name = 'bun-redis';
+  readonly client: BunRedisClientLike;
+  private readonly ownsClient: boolean;
+
+  constructor(options: BunRedisStoreOptions = {}) {
+    if (options.client) {
+      this.client = options.client;
+      this.ownsClient = false;
+      return;
+    }
+    const RedisClient = (globalThis as BunGlobal).Bun?.RedisClient;
+    if (!RedisClient) {
+      throw new Error('BunRedisStore needs Bun (Bun.RedisClient); on Node use the "redis" store type');
+    }
+    this.client = new RedisClient(options.url);
+    this.ownsClient = true;
+  }
+
+  async get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
+    const reply = refreshTtlMs === undefined ? await this.client.send('GET', [key]) : await this.client.send('GETEX', [key, 'PX', px(refreshTtlMs)]);
+    return this.exact(key, reply);
+  }
+
+  async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
+    return (await this.client.send('SET', [key, value, 'NX', 'PX', px(ttlMs)])) === 'OK';
+  }
+
+  async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+    const reply = (await this.client.send('EVAL', [REPLACE_SCRIPT, '1', key, expected, value, px(ttlMs)])) as [number, unknown?];
+    switch (reply[0]) {
+      case 0:
+        return { status: 'missing' };
+      case 1:
+        return { status: 'ok' };
+      default: {
+        const current = await this.exact(key, reply[1]);
+        // The key vanished between the script and the byte-exact re-read: it is gone.
+        return current === null ? { status: 'missing' } : { status: 'conflict', current };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send('DEL', [key]);
+  }
+
+  async touch(key: string, ttlMs: number): Promise<void> {
+    await this.client.send('PEXPIRE', [key, px(ttlMs)]);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.close();
+  }
+
+  /** The reply as stored: a string when it decoded cleanly, else the bytes, read again. */
+  private async exact(key: string, reply: unknown): Promise<StoredValue | null> {
+    if (reply === null || reply === undefined) return null;
+    if (typeof reply === 'string' && !reply.includes(REPLACEMENT_CHARACTER)) return reply;
+    if (reply instanceof Uint8Array) return reply;
+    return this.client.getBuffer(key);
+  }
+}

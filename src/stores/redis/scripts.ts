@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { EvalArguments, RedisCommands } from './connection.js';
+
+export interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function script(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * Compare-and-set in one round trip. Lua strings are byte strings, so `==` compares the stored
+ * bytes with the expected bytes exactly, and the new value is stored as given: the serializer's
+ * output is never decoded or re-encoded here (that is what keeps Quart's tagged JSON byte-identical).
+ * Replies: 1 = replaced, 0 = the key is gone, a bulk string = the key holds this other value.
+ * KEYS[1] session key; ARGV[1] expected value, ARGV[2] new value, ARGV[3] TTL in ms.
+ */
+export const COMPARE_AND_SET = script(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if current ~= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+/**
+ * Adds a session to a user's set and restarts the set's expiry, atomically, so a set never lives
+ * on without a TTL. One key only, so it runs on a Cluster too.
+ * KEYS[1] user set; ARGV[1] session key, ARGV[2] TTL in ms.
+ */
+export const USER_ADD = script(`
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`);
+
+/**
+ * EVALSHA, and EVAL when this server (or this Cluster node) has not seen the script yet: EVAL
+ * also caches it, so from then on each call is one short EVALSHA.
+ */
+export async function runScript(commands: RedisCommands, lua: LuaScript, options: EvalArguments): Promise<unknown> {
+  try {
+    return await commands.evalSha(lua.sha1, options);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return commands.eval(lua.source, options);
+  }
+}

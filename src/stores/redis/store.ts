@@ -1,0 +1,137 @@
+import { SessionOptionsError } from '../../errors.js';
+import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
+import { COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
+import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from '../store.js';
+
+export type { RedisClientLike } from './connection.js';
+
+/** Quart-Session's SESSION_URI default. */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
+
+/**
+ * Sessions in Redis: standalone, Cluster or Sentinel, through node-redis.
+ *
+ * Round trips: one per read (GET, or GETEX when rolling), SET NX PX to create, one Lua
+ * compare-and-set script to replace (its conflict reply carries the current value, so merging
+ * needs no extra GET), DEL, PEXPIRE. Values are read as Buffers and compared byte for byte.
+ */
+export class RedisStore implements SessionStore {
+  readonly name = 'redis';
+  readonly userIndex: UserSessionIndex;
+  private readonly connection: RedisConnection;
+
+  /** `redis`: a redis:// or rediss:// URL (the store opens and closes its own connection), or a client you own. */
+  constructor(redis: string | RedisClientLike = DEFAULT_REDIS_URL) {
+    this.connection = typeof redis === 'string' ? ownConnection(checkUrl(redis)) : sharedConnection(checkClient(redis));
+    this.userIndex = {
+      add: async (userKey, sessionKey, ttlMs) => {
+        await runScript(await this.commands(), USER_ADD, { keys: [userKey], arguments: [sessionKey, px(ttlMs)] });
+      },
+      remove: async (userKey, sessionKey) => {
+        await (await this.commands()).sRem(userKey, [sessionKey]);
+      },
+      list: async (userKey) => {
+        const commands = await this.commands();
+        const members = (await commands.sMembers(userKey)).map(String);
+        if (members.length === 0) return [];
+        // Session keys hash to different Cluster slots, so no multi-key command or script can test
+        // them together. Issued together, node-redis pipelines them (one round trip per node).
+        const alive = await Promise.all(members.map((key) => commands.exists(key)));
+        const gone = members.filter((_, i) => alive[i] === 0);
+        if (gone.length > 0) await commands.sRem(userKey, gone);
+        return members.filter((_, i) => alive[i] !== 0);
+      },
+    };
+  }
+
+  get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
+    const read = (commands: RedisCommands) =>
+      refreshTtlMs === undefined ? commands.get(key) : commands.getEx(key, { type: 'PX', value: ms(refreshTtlMs) });
+    // Every request with a cookie reads: when connected, send at once rather than after two promise hops.
+    const ready = this.connection.readyNow();
+    return ready ? read(ready) : this.commands().then(read);
+  }
+
+  async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
+    const reply = await (await this.commands()).set(key, bytes(value), { expiration: { type: 'PX', value: ms(ttlMs) }, condition: 'NX' });
+    return reply !== null;
+  }
+
+  async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+    const reply = await runScript(await this.commands(), COMPARE_AND_SET, {
+      keys: [key],
+      arguments: [bytes(expected), bytes(value), px(ttlMs)],
+    });
+    if (reply === 1) return { status: 'ok' };
+    if (reply === 0) return { status: 'missing' };
+    if (Buffer.isBuffer(reply)) return { status: 'conflict', current: reply };
+    throw new Error(`unexpected compare-and-set reply from Redis: ${String(reply)}`);
+  }
+
+  async delete(key: string): Promise<void> {
+    await (await this.commands()).del(key);
+  }
+
+  async touch(key: string, ttlMs: number): Promise<void> {
+    await (await this.commands()).pExpire(key, ms(ttlMs));
+  }
+
+  /**
+   * Opens the store's own connection now instead of on the first request, and resolves once it is
+   * ready (rejects on the first failed attempt; node-redis keeps retrying in the background).
+   * Nothing to do for a client you passed in.
+   */
+  connect(): Promise<void> {
+    return this.connection.ready();
+  }
+
+  /** Closes the connection this store opened from a URL; a client you passed in stays open. */
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  private commands(): Promise<RedisCommands> {
+    return this.connection.commands();
+  }
+}
+
+/** Redis wants whole milliseconds, at least one. */
+function ms(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
+function px(ttlMs: number): string {
+  return String(ms(ttlMs));
+}
+
+/** Strings go as they are (node-redis writes them as UTF-8); bytes as a Buffer view, without copying. */
+function bytes(value: StoredValue): string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function checkUrl(url: string): string {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new SessionOptionsError('redis', `must be a redis:// or rediss:// URL or a node-redis client (got a string that is not a URL)`);
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw new SessionOptionsError('redis', `must be a redis:// or rediss:// URL or a node-redis client (got a ${protocol} URL)`);
+  }
+  return url;
+}
+
+function checkClient(client: unknown): RedisClientLike {
+  const candidate = client as Partial<RedisClientLike> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.withTypeMapping !== 'function' ||
+    typeof candidate.on !== 'function' ||
+    typeof candidate.listenerCount !== 'function'
+  ) {
+    throw new SessionOptionsError('redis', 'must be a redis:// or rediss:// URL or a node-redis v5 client, cluster or sentinel');
+  }
+  return candidate as RedisClientLike;
+}
