@@ -20,7 +20,7 @@ import { writeReport } from './report.mjs';
 /** Rough minutes for the whole run on a quiet 2-core machine (the start-up figures are measured ones). */
 function estimateMinutes(nodes) {
   const measurements = cases().reduce((n, kase) => n + selected(onlyContenders).filter((c) => (c.routes ?? ROUTES).includes(kase.route)).length, 0);
-  const perRuntime = measurements * (config.rounds * (config.seconds + 0.15) + config.warmup + 0.15) + 10 + config.memorySessions / 5000;
+  const perRuntime = measurements * (config.rounds * (config.seconds + 0.2) + (config.warmup && config.warmup + 0.2)) + 10 + config.memorySessions / 3000;
   return (nodes.length * perRuntime) / 60;
 }
 
