@@ -57,7 +57,7 @@ export function evaluateTargets(contenders, payloads) {
       const large = a.cases[`${target.route}/large`];
       if (!small || !large) continue;
       const value = large.medianCpuUs / small.medianCpuUs;
-      out.push({ text: `${a.label}: CPU per \`${target.route}\`, 4 KB session / 0.5 KB session ≤ ${target.max}`, value, met: value <= target.max });
+      out.push({ text: `${a.label}: CPU per \`${target.route}\` of a \`large\` session / of a \`small\` one ≤ ${target.max}`, value, met: value <= target.max });
       continue;
     }
     for (const key of casesOf(target.route)) {
