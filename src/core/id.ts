@@ -3,7 +3,9 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 /**
  * Session ids. `base64url` (default): 256 bits from the OS CSPRNG, 43 characters.
  * `uuid`: a random UUID like Quart-Session's, for apps that share the cookie with a Quart app.
- * Whatever the format, an id of any other shape is rejected before it can reach a store.
+ * The format decides only the shape of NEW ids: on read, both shapes are accepted (a cookie a
+ * Quart app issued keeps working after a migration, and Flask-Session 0.8's `token_urlsafe(32)` ids
+ * have the base64url shape); an id of any other shape is rejected before it can reach a store.
  */
 export type IdFormat = 'base64url' | 'uuid';
 
@@ -39,7 +41,15 @@ export function makeIdGenerator(format: IdFormat): () => string {
   return format === 'uuid' ? () => randomUUID() : pooledBase64urlId();
 }
 
-export function makeIdValidator(format: IdFormat): (candidate: string) => boolean {
-  const shape = SHAPES[format];
-  return (candidate) => candidate.length <= 64 && shape.test(candidate);
+/** Whether a cookie's id may be looked up: either shape, whatever `idFormat` says about new ids. */
+export function isWellFormedId(candidate: string): boolean {
+  return candidate.length <= 64 && (SHAPES.base64url.test(candidate) || SHAPES.uuid.test(candidate));
+}
+
+/**
+ * The validator for ids read from cookies. Takes the format for the callers that pass it; it does not
+ * narrow what is accepted (see `isWellFormedId`).
+ */
+export function makeIdValidator(_format?: IdFormat): (candidate: string) => boolean {
+  return isWellFormedId;
 }

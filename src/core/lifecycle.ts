@@ -91,8 +91,10 @@ export class Lifecycle {
     try {
       dict = serializer.loads(stored);
     } catch (failure) {
-      events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
-      await this.guard('delete', store.delete(key));
+      // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
+      // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway.
+      const session = idLabel(id);
+      events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
       return this.fresh(true, address);
     }
     const { data, metadata } = splitStored(dict);
