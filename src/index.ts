@@ -5,6 +5,7 @@ export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy,
 export type { SessionEventMap, SessionEvents } from './core/events.js';
 export type { IdFormat } from './core/id.js';
 export type { QuartSessionConfig } from './config/quart.js';
+export type { QuartPinning } from './config/quart-pinning.js';
 export type { PinningMode, ClientAddressOptions } from './core/address.js';
 export type { SigningKey } from './core/signing.js';
 export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './users/user-sessions.js';

@@ -10,6 +10,7 @@ import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { RedisClientLike } from '../stores/redis/connection.js';
 import type { MemcachedOption } from '../stores/memcached/store.js';
 import type { FilesystemStoreOptions } from '../stores/filesystem/store.js';
+import { resolveQuartPinning, type QuartPinning } from './quart-pinning.js';
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
@@ -101,6 +102,11 @@ export interface QSessionOptions {
   /** `exact` (default) or `subnet`: the same IPv4 /24 or IPv6 /64 counts as the same client. */
   pinning?: PinningMode;
   /**
+   * A Quart-Session app shares the store and fills `_addr` by this rule (`fromQuartConfig` sets it):
+   * it must match `reverseProxy` when `hijackProtection` is on. See docs/python-interop-pinning.md.
+   */
+  quartPinning?: QuartPinning;
+  /**
    * Sign the cookie (`id.signature`, HMAC-SHA256). The first key signs, every key verifies; a cookie
    * signed with an older key is re-issued with the first. Not taken from `app.keys` automatically.
    * Each key at least 16 bytes.
@@ -140,6 +146,7 @@ export interface ResolvedOptions {
   hijackProtection: boolean;
   client: ClientAddressOptions;
   pinning: PinningMode;
+  quartPinning: QuartPinning | undefined;
   keys: readonly Uint8Array[] | undefined;
   maxAge: number | undefined;
   userKey: string | undefined;
@@ -149,7 +156,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const KNOWN_OPTIONS = new Set([
   'type', 'store', 'memory', 'redis', 'memcached', 'directory', 'filesystem', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
   'isStatic', 'cookie', 'idFormat', 'serializer', 'storeTimeout', 'onStoreError', 'maxSize',
-  'hijackProtection', 'reverseProxy', 'proxyHops', 'getClientIp', 'pinning', 'keys', 'maxAge', 'userKey',
+  'hijackProtection', 'reverseProxy', 'proxyHops', 'getClientIp', 'pinning', 'quartPinning', 'keys', 'maxAge', 'userKey',
 ]);
 /** Browsers ignore a Set-Cookie line over 4096 bytes (RFC 6265 6.1 minimum); we never send one. */
 export const MAX_COOKIE_BYTES = 4096;
@@ -193,6 +200,7 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
       getClientIp: check('getClientIp', options.getClientIp, undefined, (v) => typeof v === 'function', 'must be a function'),
     },
     pinning: check('pinning', options.pinning, 'exact', (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
+    quartPinning: resolveQuartPinning(options),
     keys: resolveKeys(options.keys),
     maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number of ms'),
     userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,

@@ -1,4 +1,5 @@
-import { normalizeAddress, sameClient } from './address.js';
+import { sameClient } from './address.js';
+import { comparablePin } from './pin-rule.js';
 import type { SessionEvents } from './events.js';
 import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../errors.js';
 import { boundedStoreCall, type StoreCall } from './store-call.js';
@@ -99,18 +100,19 @@ export class Lifecycle {
     }
     const { data, metadata } = splitStored(dict);
     // A session stored without the metadata an option needs (written before the option was turned
-    // on, or by Quart without pinning) adopts it now and is written once on this request.
+    // on, or by a Python app that does not pin) adopts it now and is written once on this request.
     let adopted = false;
     if (address !== undefined) {
       const pinned = metadata._addr;
+      // A pin written by another rule (Quart's raw X-Forwarded-For chain) is neither compared nor replaced.
+      const comparable = comparablePin(pinned);
       if (pinned === undefined) {
         metadata._addr = address;
         adopted = true;
-      } else if (typeof pinned !== 'string' || !sameClient(normalizeAddress(pinned) ?? pinned, address, options.pinning)) {
+      } else if (comparable !== undefined && !sameClient(comparable, address, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
-        const expected = typeof pinned === 'string' ? pinned.slice(0, 64) : 'invalid';
-        events.emit('pin-mismatch', { session: idLabel(id), expected, actual: address });
+        events.emit('pin-mismatch', { session: idLabel(id), expected: comparable, actual: address });
         await this.discard(key, data);
         return this.fresh(true, address);
       }
