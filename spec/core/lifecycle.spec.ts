@@ -94,8 +94,8 @@ describe('lifecycle (no HTTP)', () => {
     const text = JSON.stringify(seen, (_k, v: unknown) => (v instanceof Error ? v.message : v));
     assert.doesNotMatch(text, /secret/);
     assert.doesNotMatch(text, /BBBBBBBB/, 'the event names the id');
-    // An untouched fresh session stores nothing: the entry stays as it was.
-    assert.deepEqual(await lc.commit(record, ok), { kind: 'clear' });
+    // An untouched fresh session stores nothing, and the cookie (maybe another app's) is not cleared.
+    assert.deepEqual(await lc.commit(record, ok), { kind: 'none' });
     assert.equal(await store.inner.get(`session:${id}`), 'not json {secret}');
   });
 

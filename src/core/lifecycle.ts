@@ -93,10 +93,11 @@ export class Lifecycle {
       dict = serializer.loads(stored);
     } catch (failure) {
       // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
-      // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway.
+      // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway. So is
+      // the cookie, which that app may share: it is replaced only if this request stores a session.
       const session = idLabel(id);
       events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
-      return this.fresh(true, address);
+      return this.fresh(false, address);
     }
     const { data, metadata } = splitStored(dict);
     // A session stored without the metadata an option needs (written before the option was turned
