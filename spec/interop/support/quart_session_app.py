@@ -167,6 +167,13 @@ def create_app(args):
         }
         return Response(json.dumps(body), content_type="application/json")
 
+    @app.route("/user")
+    async def user():
+        # Who is logged in, without reading any other value.
+        if "user_id" not in session:
+            return Response("anonymous", status=401)
+        return Response(json.dumps({"user_id": session["user_id"]}), content_type="application/json")
+
     @app.route("/logout")
     async def logout():
         session.clear()
