@@ -129,6 +129,7 @@ describe('options', () => {
     names({ SESSION_TYPE: 'mongodb' }, 'SESSION_TYPE');
     names({ SESSION_TYPE: 'sqlalchemy' }, 'SESSION_TYPE');
     names({ SESSION_URI: 'localhost:6379' }, 'SESSION_URI');
+    names({ SESSION_REDIS: 'Redis<ConnectionPool<Connection<host=localhost,port=6379,db=0>>>' }, 'SESSION_REDIS');
     names({ SESSION_ID_LENGTH: 16 }, 'SESSION_ID_LENGTH');
     names({ SESSION_FILE_THRESHOLD: 0 }, 'SESSION_FILE_THRESHOLD');
     names({ SESSION_COOKIE_PARTITIONED: true }, 'SESSION_COOKIE_PARTITIONED');

@@ -89,14 +89,17 @@ export const QUART_KEYS: Readonly<Record<string, QuartKey>> = {
   /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); the client wins. */
   SESSION_URI: {
     map: (value, draft, name) => {
-      if (draft.options.redis !== undefined) return;
-      if (typeof value !== 'string' || !/^(rediss?|unix):\/\//i.test(value)) {
-        throw new SessionOptionsError(name, `must be a redis:// or rediss:// URL (got ${describe(value)})`);
-      }
+      checkRedisUrl(value, name);
+      if (draft.options.redis === undefined) option('redis')(value, draft, name);
+    },
+  },
+  SESSION_REDIS: {
+    // A connected node-redis client; a string (say, a Python client's repr) must at least be a URL.
+    map: (value, draft, name) => {
+      if (typeof value === 'string') checkRedisUrl(value, name);
       option('redis')(value, draft, name);
     },
   },
-  SESSION_REDIS: { map: option('redis') },
   SESSION_MEMCACHED: { map: option('memcached') },
   /** Quart-Session's aiomcache address when SESSION_MEMCACHED is unset (read in fromQuartConfig). */
   SESSION_MEMCACHED_HOST: { map: () => {} },
@@ -246,6 +249,12 @@ function signingKeys(config: QuartSessionConfig): QSessionOptions['keys'] {
   const fallbacks = config.SECRET_KEY_FALLBACKS ?? [];
   if (!Array.isArray(fallbacks)) throw new SessionOptionsError('SECRET_KEY_FALLBACKS', 'must be a list of keys');
   return [secret, ...(fallbacks as (string | Uint8Array)[])];
+}
+
+function checkRedisUrl(value: unknown, name: string): void {
+  if (typeof value !== 'string' || !/^(rediss?|unix):\/\//i.test(value)) {
+    throw new SessionOptionsError(name, `must be a redis://, rediss:// or unix:// URL (got ${describe(value)})`);
+  }
 }
 
 /** The first of `names` set (not None) in the config. */
