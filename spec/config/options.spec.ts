@@ -133,6 +133,7 @@ describe('options', () => {
     names({ SESSION_ID_LENGTH: 16 }, 'SESSION_ID_LENGTH');
     names({ SESSION_FILE_THRESHOLD: 0 }, 'SESSION_FILE_THRESHOLD');
     names({ SESSION_COOKIE_PARTITIONED: true }, 'SESSION_COOKIE_PARTITIONED');
+    names({ SESSION_USE_SIGNER: 'yes', SECRET_KEY: 'k'.repeat(32) }, 'SESSION_USE_SIGNER');
     names({ SESSION_USE_SIGNER: true, SECRET_KEY: 'short' }, 'SECRET_KEY');
     names({ SESSION_USE_SIGNER: true, SECRET_KEY: 'k'.repeat(32), SECRET_KEY_FALLBACKS: ['short'] }, 'SECRET_KEY_FALLBACKS');
   });

@@ -120,7 +120,11 @@ export const QUART_KEYS: Readonly<Record<string, QuartKey>> = {
   SESSION_REVERSE_PROXY: { map: () => {} },
   SESSION_HIJACK_REVERSE_PROXY: { map: () => {} },
   /** Read after the loop, together with SECRET_KEY (see fromQuartConfig). */
-  SESSION_USE_SIGNER: { map: () => {} },
+  SESSION_USE_SIGNER: {
+    map: (value, _draft, name) => {
+      if (typeof value !== 'boolean') throw new SessionOptionsError(name, `must be True or False (got ${describe(value)})`);
+    },
+  },
   SECRET_KEY: { map: () => {} },
   SECRET_KEY_FALLBACKS: { map: () => {} },
   /** Seconds, as Quart / Flask take it (a timedelta's total_seconds()). */
