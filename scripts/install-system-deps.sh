@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to, when they are missing:
 # redis-server / redis-tools (throwaway Redis, Cluster and Sentinel), memcached, python3-quart
-# (the tagged-JSON reference, under /usr/bin/python3) and chromium (browser tests).
+# (the tagged-JSON reference, under /usr/bin/python3), python3-flask, python3-redis and
+# python3-flask-session (the Python apps of spec/interop/) and chromium (browser tests).
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,10 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v memcached >/dev/null || missing+=(memcached)
 /usr/bin/python3 -c 'import quart' >/dev/null 2>&1 || missing+=(python3-quart)
+/usr/bin/python3 -c 'import flask' >/dev/null 2>&1 || missing+=(python3-flask)
+/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+/usr/bin/python3 -c 'import flask_session' >/dev/null 2>&1 || missing+=(python3-flask-session)
+/usr/bin/python3 -c 'import hypercorn' >/dev/null 2>&1 || missing+=(python3-hypercorn)
 command -v chromium >/dev/null || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -62,14 +62,16 @@ export class SessionTooLargeError extends QSessionError {
 }
 
 /**
- * A stored value the serializer could not read. Carries the key and the kind of failure only:
- * parser messages quote the input, and the input is session data, which must not reach logs.
+ * A stored value the serializer could not read. Carries the session's label (a short hash of its id,
+ * the one `pin-mismatch` uses) and the kind of failure only: the id is a bearer credential, parser
+ * messages quote the input, and the input is session data; none of them may reach logs.
  */
 export class SessionDecodeError extends QSessionError {
-  readonly key: string;
-  constructor(key: string, serializer: string, failure: unknown) {
+  /** The session's label: the first 12 base64url characters of SHA-256(id), never the id itself. */
+  readonly session: string;
+  constructor(session: string, serializer: string, failure: unknown) {
     const kind = failure instanceof Error ? failure.name : typeof failure;
-    super('ERR_QSESSION_DECODE', `koa-qsession: the ${serializer} serializer could not read the session stored under "${key}" (${kind})`);
-    this.key = key;
+    super('ERR_QSESSION_DECODE', `koa-qsession: the ${serializer} serializer could not read the stored session ${session} (${kind})`);
+    this.session = session;
   }
 }

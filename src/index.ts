@@ -15,6 +15,7 @@ export type {
 } from './config/options.js';
 export type { SessionEventMap, SessionEvents } from './core/events.js';
 export type { QuartSessionConfig } from './config/quart.js';
+export type { QuartPinning } from './config/quart-pinning.js';
 export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './users/user-sessions.js';
 export {
   QSessionError,

@@ -82,7 +82,7 @@ describe('lifecycle (no HTTP)', () => {
     assert.equal(await store.inner.get(`session:${seed.id}`), null);
   });
 
-  it('a value that does not decode: fresh session, entry deleted, event without the value', async () => {
+  it('a value that does not decode: fresh session, entry left alone, event without the value or the id', async () => {
     const { lifecycle: lc, store, events } = lifecycle();
     const id = 'B'.repeat(43);
     await store.inner.create(`session:${id}`, 'not json {secret}', 60_000);
@@ -91,9 +91,14 @@ describe('lifecycle (no HTTP)', () => {
     const record = await lc.open(id);
     assert.equal(record.isNew, true);
     assert.notEqual(record.id, id);
-    assert.equal(await store.inner.get(`session:${id}`), null);
+    assert.equal(await store.inner.get(`session:${id}`), 'not json {secret}', 'the entry is left alone');
     assert.equal(seen.length, 1);
-    assert.doesNotMatch(JSON.stringify(seen, (_k, v: unknown) => (v instanceof Error ? v.message : v)), /secret/);
+    const text = JSON.stringify(seen, (_k, v: unknown) => (v instanceof Error ? v.message : v));
+    assert.doesNotMatch(text, /secret/);
+    assert.doesNotMatch(text, /BBBBBBBB/, 'the event names the id');
+    // An untouched fresh session stores nothing, and the cookie (maybe another app's) is not cleared.
+    assert.deepEqual(await lc.commit(record, ok), { kind: 'none' });
+    assert.equal(await store.inner.get(`session:${id}`), 'not json {secret}');
   });
 
   it('keeps the stored metadata and the permanent flag it was saved with', async () => {

@@ -139,10 +139,14 @@ describe('signed cookies (keys)', () => {
   });
 
   it('fromQuartConfig: SESSION_USE_SIGNER with SECRET_KEY (and Flask\'s SECRET_KEY_FALLBACKS), pinning names', () => {
-    assert.deepEqual(fromQuartConfig({ SESSION_USE_SIGNER: true, SECRET_KEY: NEW, SECRET_KEY_FALLBACKS: [OLD] }), { keys: [NEW, OLD] });
-    assert.deepEqual(fromQuartConfig({ SESSION_USE_SIGNER: false, SECRET_KEY: NEW }), {});
+    const quart = { idFormat: 'uuid', quartPinning: 'socket' };
+    assert.deepEqual(fromQuartConfig({ SESSION_USE_SIGNER: true, SECRET_KEY: NEW, SECRET_KEY_FALLBACKS: [OLD] }), { keys: [NEW, OLD], ...quart });
+    assert.deepEqual(fromQuartConfig({ SESSION_USE_SIGNER: false, SECRET_KEY: NEW }), quart);
     assert.throws(() => fromQuartConfig({ SESSION_USE_SIGNER: true }), /"SECRET_KEY" must be set/);
-    assert.deepEqual(fromQuartConfig({ SESSION_HIJACK_PROTECTION: true, SESSION_HIJACK_REVERSE_PROXY: true }), { hijackProtection: true, reverseProxy: true });
-    assert.deepEqual(fromQuartConfig({ SESSION_PROTECTION: true, SESSION_REVERSE_PROXY: false }), { hijackProtection: true, reverseProxy: false });
+    assert.deepEqual(fromQuartConfig({ SESSION_HIJACK_PROTECTION: true, SESSION_HIJACK_REVERSE_PROXY: true }),
+      { hijackProtection: true, reverseProxy: true, idFormat: 'uuid', quartPinning: 'forwarded-for' });
+    assert.deepEqual(fromQuartConfig({ SESSION_PROTECTION: true, SESSION_REVERSE_PROXY: false }), { hijackProtection: true, reverseProxy: false, ...quart });
+    // Quart-Session 3.0's names win over the older ones.
+    assert.deepEqual(fromQuartConfig({ SESSION_HIJACK_REVERSE_PROXY: true, SESSION_REVERSE_PROXY: false }), { reverseProxy: false, ...quart });
   });
 });

@@ -114,7 +114,7 @@ describe('a stored value that does not decode', () => {
     [v8Serializer, Buffer.from('SECRET-9f3a not v8')],
   ];
   for (const [serializer, bad] of garbage) {
-    it(`${serializer.name}: fresh session with a new id, entry deleted, decode-error without the value`, async () => {
+    it(`${serializer.name}: fresh session with a new id, entry left alone, decode-error without the value or the id`, async () => {
       const { lifecycle, store, events, key } = setup(serializer);
       const id = lifecycle.fresh(false).id; // an id of the configured shape
       await store.create(key(id), bad, 60_000);
@@ -124,10 +124,13 @@ describe('a stored value that does not decode', () => {
       assert.equal(record.isNew, true);
       assert.notEqual(record.id, id);
       assert.equal(Object.keys(record.data).length, 0);
-      assert.equal(await store.get(key(id)), null, 'the bad entry is deleted');
+      assert.deepEqual(await store.get(key(id)), bad, 'the entry is left alone');
       assert.equal(seen.length, 1);
       const dump = inspect(seen[0], { depth: Infinity, showHidden: true });
       assert.ok(!dump.includes('SECRET'), `the event carries the stored value: ${dump}`);
+      assert.ok(!dump.includes(id), `the event carries the session id: ${dump}`);
+      assert.equal(seen[0]!.session, seen[0]!.error.session);
+      assert.match(seen[0]!.session, /^[A-Za-z0-9_-]{12}$/);
     });
   }
 });

@@ -7,10 +7,14 @@ import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { RedisClientLike } from '../stores/redis/connection.js';
 import type { MemcachedOption } from '../stores/memcached/store.js';
 import type { FilesystemStoreOptions } from '../stores/filesystem/store.js';
+import type { QuartPinning } from './quart-pinning.js';
 
 /**
  * Session ids. `base64url` (default): 256 bits from the OS CSPRNG, 43 characters.
  * `uuid`: a random UUID like Quart-Session's, for apps that share the cookie with a Quart app.
+ * The format decides only the shape of NEW ids: on read, both shapes are accepted (a cookie a
+ * Quart app issued keeps working after a migration, and Flask-Session 0.8's `token_urlsafe(32)` ids
+ * have the base64url shape); an id of any other shape is rejected before it can reach a store.
  */
 export type IdFormat = 'base64url' | 'uuid';
 
@@ -118,6 +122,11 @@ export interface QSessionOptions {
   /** `exact` (default) or `subnet`: the same IPv4 /24 or IPv6 /64 counts as the same client. */
   pinning?: PinningMode;
   /**
+   * A Quart-Session app shares the store and fills `_addr` by this rule (`fromQuartConfig` sets it):
+   * it must match `reverseProxy` when `hijackProtection` is on. See docs/python-interop-pinning.md.
+   */
+  quartPinning?: QuartPinning;
+  /**
    * Sign the cookie (`id.signature`, HMAC-SHA256). The first key signs, every key verifies; a cookie
    * signed with an older key is re-issued with the first. Not taken from `app.keys` automatically.
    * Each key at least 16 bytes.
@@ -158,6 +167,7 @@ export interface ResolvedOptions {
   hijackProtection: boolean;
   client: ClientAddressOptions;
   pinning: PinningMode;
+  quartPinning: QuartPinning | undefined;
   keys: readonly Uint8Array[] | undefined;
   maxAge: number | undefined;
   userKey: string | undefined;

@@ -1,74 +1,244 @@
 import { SessionOptionsError } from '../errors.js';
-import type { QSessionOptions, SameSite, SessionCookieOptions } from './options.js';
-
-/** A Quart / Flask style config object: `SESSION_*` keys (others are ignored). */
-export type QuartSessionConfig = Record<string, unknown>;
-
-type Mapper = (value: unknown, options: QSessionOptions, cookie: SessionCookieOptions) => void;
-
-const direct = <K extends keyof QSessionOptions>(option: K): Mapper => (value, options) => {
-  options[option] = value as QSessionOptions[K];
-};
-const cookieField = <K extends keyof SessionCookieOptions>(field: K): Mapper => (value, _options, cookie) => {
-  cookie[field] = value as SessionCookieOptions[K];
-};
-
-/** Quart-Session's config names and their option; `resolveOptions` validates the values afterwards. */
-const MAPPING: Record<string, Mapper> = {
-  SESSION_TYPE: (value, options) => {
-    options.type = (typeof value === 'string' ? value.toLowerCase() : value) as QSessionOptions['type'];
-  },
-  SESSION_KEY_PREFIX: direct('keyPrefix'),
-  SESSION_PERMANENT: direct('permanent'),
-  SESSION_EXPLICIT: direct('explicit'),
-  SESSION_STATIC_FILE: direct('staticFile'),
-  SESSION_REFRESH_EACH_REQUEST: direct('rolling'),
-  SESSION_COOKIE_NAME: cookieField('name'),
-  SESSION_COOKIE_DOMAIN: (value, _options, cookie) => {
-    if (value !== null && value !== false) cookie.domain = value as string;
-  },
-  SESSION_COOKIE_PATH: cookieField('path'),
-  SESSION_COOKIE_HTTPONLY: cookieField('httpOnly'),
-  SESSION_COOKIE_SECURE: cookieField('secure'),
-  SESSION_COOKIE_SAMESITE: (value, _options, cookie) => {
-    cookie.sameSite = (value === null ? false : typeof value === 'string' ? value.toLowerCase() : value) as SameSite;
-  },
-  /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); the client wins. */
-  SESSION_URI: (value, options) => {
-    options.redis ??= value as string;
-  },
-  SESSION_REDIS: direct('redis'),
-  SESSION_MEMCACHED: direct('memcached'),
-  /** Flask-Session's filesystem directory. */
-  SESSION_FILE_DIR: direct('directory'),
-  SESSION_HIJACK_PROTECTION: direct('hijackProtection'),
-  SESSION_PROTECTION: direct('hijackProtection'),
-  SESSION_HIJACK_REVERSE_PROXY: direct('reverseProxy'),
-  SESSION_REVERSE_PROXY: direct('reverseProxy'),
-  // Read after the loop, together with SECRET_KEY (see fromQuartConfig).
-  SESSION_USE_SIGNER: () => {},
-  /** Seconds, as Quart/Flask take it (a timedelta's total_seconds()). */
-  PERMANENT_SESSION_LIFETIME: (value, options) => {
-    options.lifetime = typeof value === 'number' ? Math.round(value * 1000) : (value as number);
-  },
-};
+import { resolveOptions } from './resolve.js';
+import type { BuiltinStoreType, QSessionOptions, SessionCookieOptions } from './options.js';
 
 /**
- * Maps a Quart-Session / Flask-Session style config onto `qsession()` options, for people migrating:
- * `qsession(fromQuartConfig({ SESSION_TYPE: 'memory', SESSION_EXPLICIT: true }))`.
- * A `SESSION_*` key this package does not know is an error, so a typo does not pass unnoticed.
+ * A Quart / Flask style config object, as Python would print `app.config` as JSON: `None` is `null`,
+ * a `timedelta` is its `total_seconds()`. Keys other than `SESSION_*` are ignored, except the few
+ * Quart and Flask read for sessions (`PERMANENT_SESSION_LIFETIME`, `SECRET_KEY`,
+ * `SECRET_KEY_FALLBACKS`, `APPLICATION_ROOT`).
+ */
+export type QuartSessionConfig = Record<string, unknown>;
+
+/** What `fromQuartConfig` builds, before `resolveOptions` checks it. */
+interface Draft {
+  readonly options: QSessionOptions;
+  readonly cookie: SessionCookieOptions;
+  /** Option path (`lifetime`, `cookie.name`) -> the Python key it came from, for error messages. */
+  readonly source: Map<string, string>;
+}
+
+type Mapper = (value: unknown, draft: Draft, name: string) => void;
+
+/** A key of Quart-Session 3.0, Flask 3.1 or Flask-Session 0.8: mapped onto an option, or ignored for a stated reason. */
+export type QuartKey = { readonly map: Mapper } | { readonly ignored: string };
+
+const option = <K extends keyof QSessionOptions>(target: K): Mapper => (value, draft, name) => {
+  draft.options[target] = value as QSessionOptions[K];
+  draft.source.set(target, name);
+};
+const cookieField = <K extends keyof SessionCookieOptions>(field: K): Mapper => (value, draft, name) => {
+  draft.cookie[field] = value as SessionCookieOptions[K];
+  draft.source.set(`cookie.${field}`, name);
+};
+const ignored = (reason: string): QuartKey => ({ ignored: reason });
+
+/** SESSION_TYPE values: koa-qsession's store, or undefined for "the default store". */
+const STORE_TYPES: Record<string, BuiltinStoreType | undefined> = {
+  redis: 'redis',
+  // Quart-Session's Redis client for the Trio event loop: the same Redis, the same keys.
+  'redis+trio': 'redis',
+  memcached: 'memcached',
+  filesystem: 'filesystem',
+  memory: 'memory',
+  // Quart-Session's and Flask-Session's placeholder: it keeps nothing. The default store is used.
+  null: undefined,
+};
+
+const NO_BACKEND = 'settings of a backend koa-qsession has no store for (MongoDB, SQLAlchemy, DynamoDB, cachelib, PostgreSQL); SESSION_TYPE naming that backend is an error, the settings alone are harmless';
+
+/**
+ * Every key Quart-Session 3.0, Flask 3.1 and Flask-Session 0.8 define (and Quart-Session's older
+ * names). docs/python-interop-config.md is the table for users; a spec keeps the two in step.
+ */
+export const QUART_KEYS: Readonly<Record<string, QuartKey>> = {
+  SESSION_TYPE: {
+    map: (value, draft, name) => {
+      const type = typeof value === 'string' ? value.toLowerCase() : value;
+      if (typeof type !== 'string' || !Object.hasOwn(STORE_TYPES, type)) {
+        throw new SessionOptionsError(name, `must be "redis", "redis+trio", "memcached", "filesystem" or "null" (got ${describe(value)}); for another backend pass your own store as \`store\``);
+      }
+      const store = STORE_TYPES[type];
+      if (store !== undefined) draft.options.type = store;
+    },
+  },
+  SESSION_KEY_PREFIX: { map: option('keyPrefix') },
+  SESSION_PERMANENT: { map: option('permanent') },
+  SESSION_EXPLICIT: { map: option('explicit') },
+  SESSION_STATIC_FILE: { map: option('staticFile') },
+  /** Flask's rule (refresh the cookie of a permanent session on every request); Quart-Session ignores it. */
+  SESSION_REFRESH_EACH_REQUEST: { map: option('rolling') },
+  SESSION_COOKIE_NAME: { map: cookieField('name') },
+  SESSION_COOKIE_DOMAIN: {
+    // Flask 2.2 and older took False for "no domain".
+    map: (value, draft, name) => (value === false ? undefined : cookieField('domain')(value, draft, name)),
+  },
+  SESSION_COOKIE_PATH: { map: cookieField('path') },
+  SESSION_COOKIE_HTTPONLY: { map: cookieField('httpOnly') },
+  SESSION_COOKIE_SECURE: { map: cookieField('secure') },
+  SESSION_COOKIE_SAMESITE: {
+    map: (value, draft, name) => cookieField('sameSite')(typeof value === 'string' ? value.toLowerCase() : value, draft, name),
+  },
+  SESSION_COOKIE_PARTITIONED: {
+    map: (value, _draft, name) => {
+      if (value === false) return;
+      throw new SessionOptionsError(name, `must be False: koa-qsession does not send Partitioned (CHIPS) cookies (got ${describe(value)})`);
+    },
+  },
+  /** Flask's cookie path when SESSION_COOKIE_PATH is unset (read in fromQuartConfig). */
+  APPLICATION_ROOT: { map: () => {} },
+  /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); the client wins. */
+  SESSION_URI: {
+    map: (value, draft, name) => {
+      checkRedisUrl(value, name);
+      if (draft.options.redis === undefined) option('redis')(value, draft, name);
+    },
+  },
+  SESSION_REDIS: {
+    // A connected node-redis client; a string (say, a Python client's repr) must at least be a URL.
+    map: (value, draft, name) => {
+      if (typeof value === 'string') checkRedisUrl(value, name);
+      option('redis')(value, draft, name);
+    },
+  },
+  SESSION_MEMCACHED: { map: option('memcached') },
+  /** Quart-Session's aiomcache address when SESSION_MEMCACHED is unset (read in fromQuartConfig). */
+  SESSION_MEMCACHED_HOST: { map: () => {} },
+  SESSION_MEMCACHED_PORT: { map: () => {} },
+  SESSION_FILE_DIR: { map: option('directory') },
+  /** cachelib's FileSystemCache threshold: the most files before it prunes, as `maxEntries`. */
+  SESSION_FILE_THRESHOLD: {
+    map: (value, draft, name) => {
+      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new SessionOptionsError(name, `must be a positive whole number (got ${describe(value)})`);
+      draft.options.filesystem = { ...draft.options.filesystem, maxEntries: value as number };
+    },
+  },
+  SESSION_FILE_MODE: ignored('session files are always created 0600 (owner only; 384 is that mode, the default)'),
+  // Quart-Session 3.0 reads SESSION_PROTECTION / SESSION_REVERSE_PROXY; 1.x and 2.x the HIJACK_
+  // names. Read after the loop: the 3.0 name wins when both are set.
+  SESSION_PROTECTION: { map: () => {} },
+  SESSION_HIJACK_PROTECTION: { map: () => {} },
+  SESSION_REVERSE_PROXY: { map: () => {} },
+  SESSION_HIJACK_REVERSE_PROXY: { map: () => {} },
+  /** Read after the loop, together with SECRET_KEY (see fromQuartConfig). */
+  SESSION_USE_SIGNER: {
+    map: (value, _draft, name) => {
+      if (typeof value !== 'boolean') throw new SessionOptionsError(name, `must be True or False (got ${describe(value)})`);
+    },
+  },
+  SECRET_KEY: { map: () => {} },
+  SECRET_KEY_FALLBACKS: { map: () => {} },
+  /** Seconds, as Quart / Flask take it (a timedelta's total_seconds()). */
+  PERMANENT_SESSION_LIFETIME: {
+    map: (value, draft, name) => {
+      const ms = typeof value === 'number' ? Math.round(value * 1000) : NaN;
+      if (!Number.isSafeInteger(ms) || ms < 1) {
+        throw new SessionOptionsError(name, `must be a positive number of seconds (a timedelta's total_seconds()) (got ${describe(value)})`);
+      }
+      draft.options.lifetime = ms;
+      draft.source.set('lifetime', name);
+    },
+  },
+  /** Flask-Session 0.8: `secrets.token_urlsafe(SESSION_ID_LENGTH)`. 32 bytes is koa-qsession's own id shape. */
+  SESSION_ID_LENGTH: {
+    map: (value, draft, name) => {
+      if (value !== 32) {
+        throw new SessionOptionsError(name, `must be 32 (token_urlsafe(32), the id shape koa-qsession reads); ids of other lengths would never reach the store (got ${describe(value)})`);
+      }
+      draft.options.idFormat = 'base64url';
+    },
+  },
+  SESSION_SERIALIZATION_FORMAT: ignored('koa-qsession reads and writes tagged JSON only; a Flask-Session app shares the store once it uses a tagged-JSON serializer (docs/python-interop-sharing.md), and its msgpack / json entries are left alone (decode-error)'),
+  SESSION_CLEANUP_N_REQUESTS: ignored('for stores without expiry (SQL); every koa-qsession store expires sessions itself'),
+  SESSION_CACHELIB: ignored(NO_BACKEND),
+  SESSION_MONGODB: ignored(NO_BACKEND),
+  SESSION_MONGODB_DB: ignored(NO_BACKEND),
+  SESSION_MONGODB_COLLECT: ignored(NO_BACKEND),
+  SESSION_MONGODB_URI: ignored(NO_BACKEND),
+  SESSION_MONGODB_COLLECTION: ignored(NO_BACKEND),
+  SESSION_MONGODB_CLIENT_KWARGS: ignored(NO_BACKEND),
+  SESSION_MONGODB_SET_CALLBACK: ignored(NO_BACKEND),
+  SESSION_SQLALCHEMY: ignored(NO_BACKEND),
+  SESSION_SQLALCHEMY_TABLE: ignored(NO_BACKEND),
+  SESSION_SQLALCHEMY_SEQUENCE: ignored(NO_BACKEND),
+  SESSION_SQLALCHEMY_SCHEMA: ignored(NO_BACKEND),
+  SESSION_SQLALCHEMY_BIND_KEY: ignored(NO_BACKEND),
+  SESSION_DYNAMODB: ignored(NO_BACKEND),
+  SESSION_DYNAMODB_TABLE: ignored(NO_BACKEND),
+  SESSION_DYNAMODB_TABLE_EXISTS: ignored(NO_BACKEND),
+  SESSION_POSTGRESQL: ignored(NO_BACKEND),
+  SESSION_POSTGRESQL_TABLE: ignored(NO_BACKEND),
+  SESSION_POSTGRESQL_SCHEMA: ignored(NO_BACKEND),
+};
+
+/** Keys that mark a Flask-Session 0.7+ config (no `_addr`, token_urlsafe ids) rather than Quart-Session's. */
+const FLASK_SESSION_ONLY = ['SESSION_ID_LENGTH', 'SESSION_SERIALIZATION_FORMAT'];
+
+/**
+ * Maps a Quart-Session / Flask-Session config onto `qsession()` options, for apps migrating from
+ * Python or sharing a store with one: `qsession(fromQuartConfig(config))`.
+ *
+ * - `null` (Python's `None`) means "not set": the option keeps its default.
+ * - A `SESSION_*` key no version of Quart-Session (3.0), Flask (3.1) or Flask-Session (0.8) defines
+ *   is an error, so a typo does not pass unnoticed; keys of backends koa-qsession has no store for
+ *   are accepted and ignored (docs/python-interop-config.md lists every key).
+ * - Errors name the Python key (`PERMANENT_SESSION_LIFETIME`), not the option it became.
+ * - New ids are UUIDs like Quart-Session's (`idFormat: 'uuid'`), or base64url for a Flask-Session
+ *   0.8 config; ids of either shape are read whatever the format.
+ * - `quartPinning` records how a Quart-Session app fills `_addr` (it writes one into every new
+ *   session), so pinning compares only what both apps pin by the same rule (docs/python-interop-pinning.md).
  */
 export function fromQuartConfig(config: QuartSessionConfig): QSessionOptions {
-  const options: QSessionOptions = {};
-  const cookie: SessionCookieOptions = {};
+  if (config === null || typeof config !== 'object') throw new SessionOptionsError('config', 'must be an object (a Quart / Flask config as a dict)');
+  const draft: Draft = { options: {}, cookie: {}, source: new Map() };
+  const { options, cookie } = draft;
   for (const [name, value] of Object.entries(config)) {
-    const mapper = Object.hasOwn(MAPPING, name) ? MAPPING[name] : undefined;
-    if (mapper) mapper(value, options, cookie);
-    else if (name.startsWith('SESSION_')) throw new SessionOptionsError(name, 'is not a Quart-Session setting koa-qsession knows');
+    const key = Object.hasOwn(QUART_KEYS, name) ? QUART_KEYS[name] : undefined;
+    if (key === undefined) {
+      if (name.startsWith('SESSION_')) throw new SessionOptionsError(name, 'is not a setting of Quart-Session 3.0, Flask 3.1 or Flask-Session 0.8');
+      continue;
+    }
+    if (value === null || value === undefined || !('map' in key)) continue;
+    key.map(value, draft, name);
   }
+  // Flask's rule: no SESSION_COOKIE_PATH means the application root.
+  if (cookie.path === undefined && typeof config.APPLICATION_ROOT === 'string' && config.APPLICATION_ROOT !== '') {
+    cookieField('path')(config.APPLICATION_ROOT, draft, 'APPLICATION_ROOT');
+  }
+  if (options.memcached === undefined && (isSet(config.SESSION_MEMCACHED_HOST) || isSet(config.SESSION_MEMCACHED_PORT))) {
+    options.memcached = `${String(config.SESSION_MEMCACHED_HOST ?? '127.0.0.1')}:${String(config.SESSION_MEMCACHED_PORT ?? 11211)}`;
+    draft.source.set('memcached', 'SESSION_MEMCACHED_HOST');
+  }
+  const protection = pick(config, 'SESSION_PROTECTION', 'SESSION_HIJACK_PROTECTION');
+  if (protection) option('hijackProtection')(protection.value, draft, protection.name);
+  const proxyMode = pick(config, 'SESSION_REVERSE_PROXY', 'SESSION_HIJACK_REVERSE_PROXY');
+  if (proxyMode) option('reverseProxy')(proxyMode.value, draft, proxyMode.name);
   if (Object.keys(cookie).length > 0) options.cookie = cookie;
-  if (config.SESSION_USE_SIGNER === true) options.keys = signingKeys(config);
+  if (config.SESSION_USE_SIGNER === true) {
+    options.keys = signingKeys(config);
+    draft.source.set('keys', 'SECRET_KEY');
+  }
+  const flaskSession = FLASK_SESSION_ONLY.some((name) => isSet(config[name]));
+  options.idFormat ??= flaskSession ? 'base64url' : 'uuid';
+  // Quart-Session writes `_addr` into every new session, pinning on or off: by its proxy setting.
+  if (!flaskSession) options.quartPinning = proxyMode?.value === true ? 'forwarded-for' : 'socket';
+  checkWithPythonNames(draft);
   return options;
+}
+
+/** Runs the options' own checks now, so a bad value is reported under the Python key it came from. */
+function checkWithPythonNames(draft: Draft): void {
+  try {
+    resolveOptions(draft.options);
+  } catch (error) {
+    if (!(error instanceof SessionOptionsError)) throw error;
+    const name = error.option.startsWith('keys[')
+      ? (error.option === 'keys[0]' ? 'SECRET_KEY' : 'SECRET_KEY_FALLBACKS')
+      : draft.source.get(error.option);
+    if (name === undefined) throw error;
+    const rule = error.message.slice(`koa-qsession: option "${error.option}" `.length);
+    throw new SessionOptionsError(name, rule);
+  }
 }
 
 /**
@@ -81,7 +251,29 @@ function signingKeys(config: QuartSessionConfig): QSessionOptions['keys'] {
   if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
     throw new SessionOptionsError('SECRET_KEY', 'must be set (a string or bytes) when SESSION_USE_SIGNER is true');
   }
-  const fallbacks = config.SECRET_KEY_FALLBACKS;
-  if (fallbacks !== undefined && !Array.isArray(fallbacks)) throw new SessionOptionsError('SECRET_KEY_FALLBACKS', 'must be a list of keys');
-  return [secret, ...((fallbacks ?? []) as (string | Uint8Array)[])];
+  const fallbacks = config.SECRET_KEY_FALLBACKS ?? [];
+  if (!Array.isArray(fallbacks)) throw new SessionOptionsError('SECRET_KEY_FALLBACKS', 'must be a list of keys');
+  return [secret, ...(fallbacks as (string | Uint8Array)[])];
+}
+
+function checkRedisUrl(value: unknown, name: string): void {
+  if (typeof value !== 'string' || !/^(rediss?|unix):\/\//i.test(value)) {
+    throw new SessionOptionsError(name, `must be a redis://, rediss:// or unix:// URL (got ${describe(value)})`);
+  }
+}
+
+/** The first of `names` set (not None) in the config. */
+function pick(config: QuartSessionConfig, ...names: string[]): { name: string; value: unknown } | undefined {
+  const name = names.find((candidate) => isSet(config[candidate]));
+  return name === undefined ? undefined : { name, value: config[name] };
+}
+
+function isSet(value: unknown): boolean {
+  return value !== null && value !== undefined;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'a list' : 'an object';
 }

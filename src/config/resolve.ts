@@ -2,6 +2,7 @@ import { DEFAULTS } from '../defaults.js';
 import { SessionOptionsError } from '../errors.js';
 import { resolveSerializer } from '../serializers/index.js';
 import { bool, check, describe, isFunction, onlyKnownKeys, positiveInt } from '../validate.js';
+import { resolveQuartPinning } from './quart-pinning.js';
 import type { QSessionOptions, ResolvedCookieOptions, ResolvedOptions, SameSite, SessionCookieOptions, SigningKey } from './options.js';
 
 /**
@@ -12,7 +13,7 @@ const OPTION_NAMES: { readonly [K in keyof Required<QSessionOptions>]: true } = 
   type: true, store: true, memory: true, redis: true, memcached: true, directory: true, filesystem: true, keyPrefix: true,
   permanent: true, lifetime: true, rolling: true, explicit: true, staticFile: true, isStatic: true, cookie: true, idFormat: true,
   serializer: true, storeTimeout: true, onStoreError: true, maxSize: true, hijackProtection: true, reverseProxy: true,
-  proxyHops: true, getClientIp: true, pinning: true, keys: true, maxAge: true, userKey: true,
+  proxyHops: true, getClientIp: true, pinning: true, quartPinning: true, keys: true, maxAge: true, userKey: true,
 };
 export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTION_NAMES);
 const COOKIE_OPTION_NAMES: { readonly [K in keyof Required<SessionCookieOptions>]: true } = {
@@ -59,6 +60,7 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
       getClientIp: check('getClientIp', options.getClientIp, undefined, isFunction, 'must be a function'),
     },
     pinning: check('pinning', options.pinning, DEFAULTS.pinning, (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
+    quartPinning: resolveQuartPinning(options),
     keys: resolveKeys(options.keys),
     maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number of ms'),
     userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,

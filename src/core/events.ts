@@ -3,11 +3,16 @@ import type { SessionDecodeError, SessionStoreError } from '../errors.js';
 
 /**
  * What the middleware reports; listen with `middleware.on(name, listener)`. Events never carry
- * session data; `decode-error` names the store key so the bad entry can be found.
+ * session data nor session ids (an id is a bearer credential): `session` is the id's label, a short
+ * hash of it (see `idLabel`).
  */
 export interface SessionEventMap {
-  /** A stored value the serializer could not read; the entry was deleted and a fresh session started. */
-  'decode-error': [{ key: string; error: SessionDecodeError }];
+  /**
+   * A stored value the serializer could not read; a fresh session with a new id was started. The
+   * entry is left alone (in a store shared with other apps it may be another app's live session, e.g.
+   * Flask-Session's msgpack) and its TTL removes it. `session` is the id's label.
+   */
+  'decode-error': [{ session: string; error: SessionDecodeError }];
   /** The store failed or timed out (emitted whatever `onStoreError` does about it). */
   'store-error': [{ error: SessionStoreError }];
   /**

@@ -35,7 +35,15 @@ export function makeIdGenerator(format: IdFormat): () => string {
   return format === 'uuid' ? () => randomUUID() : pooledBase64urlId();
 }
 
-export function makeIdValidator(format: IdFormat): (candidate: string) => boolean {
-  const shape = SHAPES[format];
-  return (candidate) => candidate.length <= 64 && shape.test(candidate);
+/** Whether a cookie's id may be looked up: either shape, whatever `idFormat` says about new ids. */
+export function isWellFormedId(candidate: string): boolean {
+  return candidate.length <= 64 && (SHAPES.base64url.test(candidate) || SHAPES.uuid.test(candidate));
+}
+
+/**
+ * The validator for ids read from cookies. Takes the format for the callers that pass it; it does not
+ * narrow what is accepted (see `isWellFormedId`).
+ */
+export function makeIdValidator(_format?: IdFormat): (candidate: string) => boolean {
+  return isWellFormedId;
 }

@@ -3,7 +3,8 @@ import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../
 import type { Serializer } from '../serializers/serializer.js';
 import { byteLength, type StoredValue } from '../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../stores/store.js';
-import { normalizeAddress, sameClient } from './address.js';
+import { sameClient } from './address.js';
+import { comparablePin } from './pin-rule.js';
 import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { pastMaxAge, splitStored } from './metadata.js';
@@ -115,24 +116,28 @@ export class Lifecycle {
     try {
       dict = serializer.loads(stored);
     } catch (failure) {
-      events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
-      await this.guard('delete', store.delete(key));
-      return this.fresh(true, address);
+      // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
+      // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway. So is
+      // the cookie, which that app may share: it is replaced only if this request stores a session.
+      const session = idLabel(id);
+      events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
+      return this.fresh(false, address);
     }
     const { data, metadata } = splitStored(dict);
     // A session stored without the metadata an option needs (written before the option was turned
-    // on, or by Quart without pinning) adopts it now and is written once on this request.
+    // on, or by a Python app that does not pin) adopts it now and is written once on this request.
     let adopted = false;
     if (address !== undefined) {
       const pinned = metadata._addr;
+      // A pin written by another rule (Quart's raw X-Forwarded-For chain) is neither compared nor replaced.
+      const comparable = comparablePin(pinned);
       if (pinned === undefined) {
         metadata._addr = address;
         adopted = true;
-      } else if (typeof pinned !== 'string' || !sameClient(normalizeAddress(pinned) ?? pinned, address, options.pinning)) {
+      } else if (comparable !== undefined && !sameClient(comparable, address, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
-        const expected = typeof pinned === 'string' ? pinned.slice(0, 64) : 'invalid';
-        events.emit('pin-mismatch', { session: idLabel(id), expected, actual: address });
+        events.emit('pin-mismatch', { session: idLabel(id), expected: comparable, actual: address });
         await this.discard(key, data);
         return this.fresh(true, address);
       }

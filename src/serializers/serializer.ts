@@ -5,8 +5,8 @@ import type { StoredValue } from '../stored-value.js';
  * Quart-Session's metadata keys (`_permanent`, `_addr`) exactly as Quart writes them.
  *
  * `dumps` throws `SessionSerializationError` (naming the key path) for a value it cannot represent;
- * `loads` throws anything for a value it cannot read (the core then starts a fresh session,
- * deletes the bad entry and emits `decode-error`).
+ * `loads` throws anything for a value it cannot read (the core then starts a fresh session with a
+ * new id, leaves the entry alone and emits `decode-error`).
  */
 export interface Serializer {
   readonly name: string;

@@ -42,6 +42,10 @@ function check(value: unknown, path: string, seen: Set<object>): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return; // cycles are kept by v8
   seen.add(value);
   if (Array.isArray(value)) {
+    // An array subclass (a Tuple, say) would come back as a plain array.
+    if (Object.getPrototypeOf(value) !== Array.prototype) {
+      throw new SessionSerializationError(path, `${describeValue(value)} would come back as a plain array (v8 keeps no classes)`);
+    }
     value.forEach((item: unknown, i) => check(item, indexPath(path, i), seen));
   } else if (isPlainObject(value)) {
     if (Object.getOwnPropertySymbols(value).length > 0) throw new SessionSerializationError(path, 'symbol keys cannot be stored');

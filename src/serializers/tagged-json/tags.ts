@@ -21,7 +21,7 @@ export interface JSONTag<T = unknown> {
 export const TUPLE_TAG: JSONTag<Tuple> = {
   key: ' t',
   check: (value): value is Tuple => value instanceof Tuple,
-  toJSON: (value, tag) => value.items.map(tag),
+  toJSON: (value, tag) => value.map((item) => tag(item)),
   toPython: (value) => {
     if (!Array.isArray(value)) throw new TypeError('" t" holds no list');
     return new Tuple(value);

@@ -3,27 +3,43 @@
  * Quart / Flask reads back and writes out as the same text. Bytes are `Uint8Array` (read as
  * `Buffer`), datetimes are `Date`.
  *
- * They are plain classes whose state is one own enumerable field: the session's change detection
- * fingerprints values with `node:v8`, which sees exactly those fields, so equal values compare equal.
+ * They are plain classes whose state is one own enumerable field (a `Tuple` is a frozen array): the
+ * session's change detection fingerprints values with `node:v8`, which sees exactly those fields or
+ * items, so equal values compare equal. (It cannot tell a tuple from a list of the same items.)
  */
 
-/** A Python tuple (`{" t": [...]}`). Immutable like Python's: the items array is frozen. */
-export class Tuple<T = unknown> implements Iterable<T> {
-  readonly items: readonly T[];
-  constructor(items: Iterable<T> = []) {
-    this.items = Object.freeze([...items]);
+/**
+ * A Python tuple (`{" t": [...]}`): a frozen array. It indexes (`t[0]`), iterates, spreads and
+ * `Array.isArray`s like an array and `JSON.stringify`s as one, so `ctx.body = session.cart` sends what
+ * a client expects; only the tagged JSON serializer tells it from a list. Immutable like Python's:
+ * writes throw (in strict code). Methods that build a new array (`map`, `filter`, `slice`...)
+ * return plain arrays.
+ */
+export class Tuple<T = unknown> extends Array<T> {
+  // A plain array from map / filter / slice / concat: they would otherwise call `new Tuple(length)`.
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
   }
-  static of<T extends unknown[]>(...items: T): Tuple<T[number]> {
+
+  constructor(items: Iterable<T> = []) {
+    super();
+    // One push per item: spreading a large tuple into push() would overflow the argument stack.
+    for (const item of items) Array.prototype.push.call(this, item);
+    Object.freeze(this);
+  }
+
+  static override of<T extends unknown[]>(...items: T): Tuple<T[number]> {
     return new Tuple<T[number]>(items);
   }
-  get length(): number {
-    return this.items.length;
+
+  /** `Array.from`, giving a tuple (the inherited one would write into the frozen tuple and throw). */
+  static override from<T, U = T>(items: Iterable<T> | ArrayLike<T>, map?: (item: T, index: number) => U, thisArg?: unknown): Tuple<U> {
+    return new Tuple<U>(map ? Array.from(items, map, thisArg) : (Array.from(items) as unknown as U[]));
   }
-  at(index: number): T | undefined {
-    return this.items.at(index);
-  }
-  [Symbol.iterator](): Iterator<T> {
-    return this.items[Symbol.iterator]();
+
+  /** The items as a frozen plain array (what the tuple itself now is; kept for existing code). */
+  get items(): readonly T[] {
+    return Object.freeze([...this]);
   }
 }
 
@@ -40,6 +56,10 @@ export class Markup {
     return this.html;
   }
   toString(): string {
+    return this.html;
+  }
+  /** `JSON.stringify` gives the HTML text, as a client reading a Python-written session expects. */
+  toJSON(): string {
     return this.html;
   }
 }
