@@ -1,4 +1,4 @@
-// Turns bench/results.json into bench/results.md, bench/results.svg and the README's table
+// Turns bench/results.json into bench/results.md, bench/results.svg and the table of bench/README.md
 // (between <!-- bench:results --> and <!-- /bench:results -->). `node bench/report.mjs` redoes it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -166,10 +166,10 @@ function escape(text) {
 }
 
 export function writeReport(doc) {
-  const body = markdown(doc);
+  const body = markdown(doc, { headingLevel: 2 }); // bench/README.md: # Benchmarks, ## per runtime
   writeFileSync(`${here}results.md`, `# koa-qsession benchmark results\n\n${markdown(doc, { headingLevel: 2 })}\n![bench](results.svg)\n`);
   writeFileSync(`${here}results.svg`, svg(doc));
-  const readmePath = `${here}../README.md`;
+  const readmePath = `${here}README.md`;
   const readme = readFileSync(readmePath, 'utf8');
   const start = '<!-- bench:results -->';
   const end = '<!-- /bench:results -->';
@@ -177,9 +177,9 @@ export function writeReport(doc) {
   const to = readme.indexOf(end);
   if (from !== -1 && to > from) {
     writeFileSync(readmePath, readme.slice(0, from + start.length) + '\n' + body + '\n' + readme.slice(to));
-    console.error('updated bench/results.md, bench/results.svg and the README table');
+    console.error('updated bench/results.md, bench/results.svg and the bench/README.md table');
   } else {
-    console.error(`updated bench/results.md and bench/results.svg (no ${start} marker in README.md)`);
+    console.error(`updated bench/results.md and bench/results.svg (no ${start} marker in bench/README.md)`);
   }
 }
 

@@ -5,7 +5,7 @@
 // (bench/driver.mjs). Rounds are interleaved (A B C ... A B C ...); medians and per-round ratios
 // are reported. Also: Redis commands per request (INFO commandstats deltas), memcached gets/sets
 // per request, and the memory store's heap per session and RSS (bench/memory.mjs).
-// Writes bench/results.json, then bench/report.mjs writes results.md, results.svg and the README table.
+// Writes bench/results.json, then bench/report.mjs writes results.md, results.svg and the bench/README.md table.
 //
 // Environment (defaults are the full run, about 10 minutes on 2 cores for Node 20 + Node 24):
 //   BENCH_ROUNDS=5        interleaved rounds

@@ -31,7 +31,7 @@ function wantsPage(ctx: Context): boolean {
   return ctx.accepts('text/plain', 'html') === 'html';
 }
 
-/** The README's quick start, as Quart-Session's README has it (explicit mode). */
+/** Quart-Session's README quick start, as it has it (explicit mode; docs/migration.md shows it in Koa). */
 const textRoutes: Record<string, Handler> = {
   'GET /': (ctx) => {
     ctx.body = session.get('authenticated') ? 'Welcome back!' : 'Welcome anonymous!';

@@ -1,17 +1,21 @@
+// The public entry: what the README and docs/ document, nothing else. Internals the specs need
+// come from src/internal.ts, which is not part of the package's exports.
 export { qsession, type QSessionMiddleware } from './koa/middleware.js';
 export { session } from './koa/context-storage.js';
-export type { Session, SessionData, SessionMethods, RegenerateOptions } from './core/record.js';
-export type { QSessionOptions, SessionCookieOptions, SameSite, StoreErrorPolicy, BuiltinStoreType, ResolvedOptions, ResolvedCookieOptions } from './config/options.js';
+export type { Session, SessionData, SessionMethods, RegenerateOptions } from './core/types.js';
+export type {
+  QSessionOptions,
+  SessionCookieOptions,
+  SameSite,
+  StoreErrorPolicy,
+  BuiltinStoreType,
+  IdFormat,
+  PinningMode,
+  SigningKey,
+} from './config/options.js';
 export type { SessionEventMap, SessionEvents } from './core/events.js';
-export type { IdFormat } from './core/id.js';
 export type { QuartSessionConfig } from './config/quart.js';
-export type { PinningMode, ClientAddressOptions } from './core/address.js';
-export type { SigningKey } from './core/signing.js';
 export type { UserId, UserSessionInfo, DestroyUserSessionsOptions } from './users/user-sessions.js';
-export type { CookieAction, RequestOutcome, OpenContext, LifecycleDeps } from './core/lifecycle.js';
-export type { SessionRecord } from './core/record.js';
-export type { StoreCall } from './core/store-call.js';
-export { Lifecycle } from './core/lifecycle.js';
 export {
   QSessionError,
   SessionOptionsError,
@@ -41,11 +45,11 @@ export { jsonSerializer } from './serializers/json.js';
 export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json/index.js';
 export type { JSONTag } from './serializers/tagged-json/tags.js';
 export { v8Serializer } from './serializers/v8.js';
-export { resolveSerializer, type SerializerName } from './serializers/index.js';
+export type { SerializerName } from './serializers/index.js';
 export { Tuple, Markup, UUID, PyFloat } from './serializers/tagged-json/values.js';
 export { fromQuartConfig } from './config/quart.js';
 
-import type { Session } from './core/record.js';
+import type { Session } from './core/types.js';
 
 declare module 'koa' {
   interface DefaultContext {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromQuartConfig, qsession, SessionOptionsError, type QSessionOptions } from 'koa-qsession';
-import { resolveOptions } from '../../src/config/options.js';
+import { resolveOptions } from '../../src/internal.js';
 
 const rejects = (options: unknown, option: string) =>
   assert.throws(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandIPv6, forwardedFor, normalizeAddress, sameClient } from '../../src/core/address.js';
+import { expandIPv6, normalizeAddress, sameClient } from '../../src/core/address.js';
+import { forwardedFor } from '../../src/koa/client-address.js';
 
 describe('client addresses', () => {
   it('normalises IPv4, IPv4-mapped IPv6 and IPv6 spellings to one text', () => {

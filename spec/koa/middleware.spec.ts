@@ -19,7 +19,7 @@ async function start(options: QSessionOptions = {}) {
   app.silent = true;
   const sessions = qsession({ store, ...options });
   app.use(sessions);
-  app.use(serveStatic(fileURLToPath(new URL('../example-app/static', import.meta.url))));
+  app.use(serveStatic(fileURLToPath(new URL('../../example-app/static', import.meta.url))));
   app.use(async (ctx) => {
     const [, route, arg] = ctx.path.split('/');
     switch (route) {

@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { jsonSerializer, Lifecycle, SessionUsageError } from 'koa-qsession';
-import { forwardedFor, normalizeAddress } from '../../src/core/address.js';
+import { jsonSerializer, SessionUsageError } from 'koa-qsession';
+import { Lifecycle } from '../../src/internal.js';
+import { normalizeAddress } from '../../src/core/address.js';
+import { forwardedFor } from '../../src/koa/client-address.js';
 import { readCookieValue } from '../../src/koa/cookie.js';
 import { createEvents } from '../../src/core/events.js';
-import { resolveOptions } from '../../src/config/options.js';
+import { resolveOptions } from '../../src/internal.js';
 import { createSigner } from '../../src/core/signing.js';
 import { CheckedStore, closeAll, start } from './app.js';
 

@@ -15,7 +15,7 @@ interface Case {
   name: string;
   py: string;
   js: () => Record<string, unknown>;
-  /** Python cannot read its own text back as the same value (a Python-side bug, documented in the README). */
+  /** Python cannot read its own text back as the same value (a Python-side bug, documented in docs/python-interop.md). */
   pythonMisreads?: true;
 }
 

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { qsession, session, type QSessionMiddleware, type QSessionOptions } from 'koa-qsession';
 import { createEvents } from '../../src/core/events.js';
 import { Lifecycle } from '../../src/core/lifecycle.js';
-import { resolveOptions } from '../../src/config/options.js';
+import { resolveOptions } from '../../src/internal.js';
 import { jsonSerializer, type SessionStore } from 'koa-qsession';
 
 /** A Lifecycle on `store`, to drive overlapping requests step by step without HTTP. */

@@ -1,15 +1,32 @@
 import type { Context } from 'koa';
-import { SessionOptionsError } from '../errors.js';
-import type { ClientAddressOptions, PinningMode } from '../core/address.js';
-import type { IdFormat } from '../core/id.js';
-import { resolveSerializer, type SerializerName } from '../serializers/index.js';
-import type { SigningKey } from '../core/signing.js';
+import type { SessionStoreError } from '../errors.js';
+import type { SerializerName } from '../serializers/index.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type { SessionStore } from '../stores/store.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { RedisClientLike } from '../stores/redis/connection.js';
 import type { MemcachedOption } from '../stores/memcached/store.js';
 import type { FilesystemStoreOptions } from '../stores/filesystem/store.js';
+
+/**
+ * Session ids. `base64url` (default): 256 bits from the OS CSPRNG, 43 characters.
+ * `uuid`: a random UUID like Quart-Session's, for apps that share the cookie with a Quart app.
+ */
+export type IdFormat = 'base64url' | 'uuid';
+
+/** How pinned addresses are compared: the exact address, or its IPv4 /24 / IPv6 /64 network. */
+export type PinningMode = 'exact' | 'subnet';
+
+/** A cookie-signing key: text (UTF-8) or bytes, at least 16 bytes either way. */
+export type SigningKey = string | Uint8Array;
+
+export interface ClientAddressOptions {
+  /** Read X-Forwarded-For counting `proxyHops` trusted proxies from the right (Quart: SESSION_HIJACK_REVERSE_PROXY). */
+  readonly reverseProxy: boolean;
+  readonly proxyHops: number;
+  /** Overrides everything else; a value that is not an IP address falls back to the socket address. */
+  readonly getClientIp: ((ctx: Context) => string | undefined) | undefined;
+}
 
 export type SameSite = 'lax' | 'strict' | 'none' | false;
 
@@ -32,7 +49,7 @@ export interface SessionCookieOptions {
 export type StoreErrorPolicy =
   | 'fail'
   | 'anonymous'
-  | ((error: import('../errors.js').SessionStoreError, ctx: Context) => void | Promise<void>);
+  | ((error: SessionStoreError, ctx: Context) => void | Promise<void>);
 
 export type BuiltinStoreType = 'memory' | 'redis' | 'memcached' | 'filesystem';
 
@@ -133,6 +150,7 @@ export interface ResolvedOptions {
   staticFile: boolean;
   isStatic: ((ctx: Context) => boolean) | undefined;
   cookie: ResolvedCookieOptions;
+  serializer: Serializer;
   idFormat: IdFormat;
   storeTimeout: number;
   onStoreError: StoreErrorPolicy;
@@ -143,130 +161,4 @@ export interface ResolvedOptions {
   keys: readonly Uint8Array[] | undefined;
   maxAge: number | undefined;
   userKey: string | undefined;
-}
-
-const DAY = 24 * 60 * 60 * 1000;
-const KNOWN_OPTIONS = new Set([
-  'type', 'store', 'memory', 'redis', 'memcached', 'directory', 'filesystem', 'keyPrefix', 'permanent', 'lifetime', 'rolling', 'explicit', 'staticFile',
-  'isStatic', 'cookie', 'idFormat', 'serializer', 'storeTimeout', 'onStoreError', 'maxSize',
-  'hijackProtection', 'reverseProxy', 'proxyHops', 'getClientIp', 'pinning', 'keys', 'maxAge', 'userKey',
-]);
-/** Browsers ignore a Set-Cookie line over 4096 bytes (RFC 6265 6.1 minimum); we never send one. */
-export const MAX_COOKIE_BYTES = 4096;
-/** Longest cookie value we write: a 64-character id, a dot and a 43-character signature. */
-const MAX_VALUE_LENGTH = 64 + 1 + 43;
-/** `; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict; Path=; Domain=`, rounded up. */
-const ATTRIBUTE_OVERHEAD = 128;
-const KNOWN_COOKIE_OPTIONS = new Set(['name', 'path', 'domain', 'httpOnly', 'secure', 'sameSite']);
-// RFC 6265 cookie-name is an HTTP token.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const KEY_PREFIX = /^[A-Za-z0-9_:.-]{0,100}$/;
-
-export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw new SessionOptionsError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new SessionOptionsError(key, 'is not a koa-qsession option');
-  }
-  const cookie = resolveCookie(options.cookie ?? {});
-  resolveSerializer(options.serializer); // validates at start-up, naming the option
-  return {
-    keyPrefix: check('keyPrefix', options.keyPrefix, 'session:', (v) => typeof v === 'string' && KEY_PREFIX.test(v),
-      'must be at most 100 characters of A-Z a-z 0-9 _ : . -'),
-    permanent: bool('permanent', options.permanent, true),
-    lifetime: positiveInt('lifetime', options.lifetime, 31 * DAY),
-    rolling: bool('rolling', options.rolling, false),
-    explicit: bool('explicit', options.explicit, false),
-    staticFile: bool('staticFile', options.staticFile, false),
-    isStatic: check('isStatic', options.isStatic, undefined, (v) => typeof v === 'function', 'must be a function'),
-    cookie,
-    idFormat: check('idFormat', options.idFormat, 'base64url', (v) => v === 'base64url' || v === 'uuid',
-      'must be "base64url" or "uuid"'),
-    storeTimeout: positiveInt('storeTimeout', options.storeTimeout, 1000),
-    onStoreError: check('onStoreError', options.onStoreError, 'fail',
-      (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function'),
-    maxSize: positiveInt('maxSize', options.maxSize, 1024 * 1024),
-    hijackProtection: bool('hijackProtection', options.hijackProtection, false),
-    client: {
-      reverseProxy: bool('reverseProxy', options.reverseProxy, false),
-      proxyHops: check('proxyHops', options.proxyHops, 1, (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 32,
-        'must be a whole number from 1 to 32'),
-      getClientIp: check('getClientIp', options.getClientIp, undefined, (v) => typeof v === 'function', 'must be a function'),
-    },
-    pinning: check('pinning', options.pinning, 'exact', (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
-    keys: resolveKeys(options.keys),
-    maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number of ms'),
-    userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
-      'must be a non-empty data key name'),
-  };
-}
-
-/** Signing keys as bytes. Short keys are refused: the key is all that stands between a client and forged cookies. */
-function resolveKeys(keys: readonly SigningKey[] | undefined): readonly Uint8Array[] | undefined {
-  if (keys === undefined) return undefined;
-  if (!Array.isArray(keys) || keys.length === 0) throw new SessionOptionsError('keys', 'must be a non-empty array of strings or Buffers');
-  return keys.map((key: unknown, index) => {
-    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key instanceof Uint8Array ? Buffer.from(key) : undefined;
-    if (bytes === undefined) throw new SessionOptionsError(`keys[${index}]`, `must be a string or a Buffer (got ${describe(key)})`);
-    if (bytes.length < 16) throw new SessionOptionsError(`keys[${index}]`, `must be at least 16 bytes (got ${bytes.length})`);
-    return bytes;
-  });
-}
-
-function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
-  if (cookie === null || typeof cookie !== 'object') throw new SessionOptionsError('cookie', 'must be an object');
-  for (const key of Object.keys(cookie)) {
-    if (!KNOWN_COOKIE_OPTIONS.has(key)) throw new SessionOptionsError(`cookie.${key}`, 'is not a cookie option');
-  }
-  const resolved: ResolvedCookieOptions = {
-    name: check('cookie.name', cookie.name, 'session', (v) => typeof v === 'string' && TOKEN.test(v), 'must be a cookie name (an HTTP token)'),
-    path: check('cookie.path', cookie.path, '/', (v) => typeof v === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(v), 'must start with / and hold no ";" or control characters'),
-    domain: check('cookie.domain', cookie.domain, undefined,
-      (v) => typeof v === 'string' && /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(v), 'must be a domain name'),
-    httpOnly: bool('cookie.httpOnly', cookie.httpOnly, true),
-    secure: check('cookie.secure', cookie.secure, false, (v) => typeof v === 'boolean' || v === 'auto', 'must be true, false or "auto"'),
-    sameSite: check('cookie.sameSite', cookie.sameSite, 'lax', (v) => v === 'lax' || v === 'strict' || v === 'none' || v === false,
-      'must be "lax", "strict", "none" or false'),
-  };
-  if (resolved.sameSite === 'none' && resolved.secure === false) {
-    throw new SessionOptionsError('cookie.sameSite', '"none" requires cookie.secure (browsers drop SameSite=None cookies that are not Secure)');
-  }
-  checkCookiePrefix(resolved);
-  const longest = resolved.name.length + 1 + MAX_VALUE_LENGTH + resolved.path.length + (resolved.domain?.length ?? 0) + ATTRIBUTE_OVERHEAD;
-  if (longest > MAX_COOKIE_BYTES) {
-    throw new SessionOptionsError('cookie', `name, path and domain make a cookie of up to ${longest} bytes, over the ${MAX_COOKIE_BYTES} browsers keep`);
-  }
-  return resolved;
-}
-
-/** Browsers refuse `__Host-` / `__Secure-` cookies that break these rules (RFC 6265bis 4.1.3): fail at start-up instead. */
-function checkCookiePrefix(cookie: ResolvedCookieOptions): void {
-  const name = cookie.name.toLowerCase();
-  if (!name.startsWith('__host-') && !name.startsWith('__secure-')) return;
-  const prefix = name.startsWith('__host-') ? '__Host-' : '__Secure-';
-  if (cookie.secure !== true) throw new SessionOptionsError('cookie.secure', `must be true for a ${prefix} cookie name (got ${describe(cookie.secure)})`);
-  if (prefix === '__Host-') {
-    if (cookie.path !== '/') throw new SessionOptionsError('cookie.path', `must be "/" for a __Host- cookie name (got ${describe(cookie.path)})`);
-    if (cookie.domain !== undefined) throw new SessionOptionsError('cookie.domain', 'must not be set for a __Host- cookie name');
-  }
-}
-
-function check<T>(name: string, value: T | undefined, fallback: T, valid: (v: unknown) => boolean, rule: string): T {
-  if (value === undefined) return fallback;
-  if (!valid(value)) throw new SessionOptionsError(name, `${rule} (got ${describe(value)})`);
-  return value;
-}
-
-function bool(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  return check(name, value, fallback, (v) => typeof v === 'boolean', 'must be true or false');
-}
-
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  return check(name, value, fallback, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number');
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }

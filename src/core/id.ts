@@ -1,12 +1,8 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 
-/**
- * Session ids. `base64url` (default): 256 bits from the OS CSPRNG, 43 characters.
- * `uuid`: a random UUID like Quart-Session's, for apps that share the cookie with a Quart app.
- * Whatever the format, an id of any other shape is rejected before it can reach a store.
- */
-export type IdFormat = 'base64url' | 'uuid';
+import type { IdFormat } from '../config/options.js';
 
+/** Whatever the format, an id of any other shape is rejected before it can reach a store. */
 const SHAPES: Record<IdFormat, RegExp> = {
   base64url: /^[A-Za-z0-9_-]{43}$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,

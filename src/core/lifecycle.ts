@@ -1,17 +1,24 @@
+import type { ResolvedOptions } from '../config/options.js';
+import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../errors.js';
+import type { Serializer } from '../serializers/serializer.js';
+import { byteLength, type StoredValue } from '../stored-value.js';
+import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { normalizeAddress, sameClient } from './address.js';
 import type { SessionEvents } from './events.js';
-import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../errors.js';
-import { boundedStoreCall, type StoreCall } from './store-call.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
-import type { ResolvedOptions } from '../config/options.js';
-import type { Serializer } from '../serializers/serializer.js';
-import { pastMaxAge, SessionRecord, splitStored } from './record.js';
+import { pastMaxAge, splitStored } from './metadata.js';
+import { SessionRecord } from './record.js';
 import { idLabel } from './signing.js';
-import { byteLength, type ReplaceResult, type SessionStore, type StoredValue } from '../stores/store.js';
-import { UserIndexUpkeep } from '../users/index-upkeep.js';
+import { boundedStoreCall, type StoreCall } from './store-call.js';
 
-/** What the response must do with the session cookie. */
-export type CookieAction = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
+/**
+ * What the response must do with the session cookie: the one and only cookie decision. `set` carries
+ * its expiry (undefined: a browser-session cookie), worked out once per request.
+ */
+export type CookieDecision =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'set'; readonly id: string; readonly expires: Date | undefined }
+  | { readonly kind: 'clear' };
 
 /** How the request ended, as far as the session is concerned. */
 export interface RequestOutcome {
@@ -19,6 +26,21 @@ export interface RequestOutcome {
   readonly isStatic: boolean;
   /** The handler threw: data changes are dropped, `destroy()` still takes effect. */
   readonly failed: boolean;
+  /** The cookie verified with an older signing key: a live session gets it back under the first key. */
+  readonly rotated?: boolean;
+}
+
+/**
+ * Keeps a per-user index in step with the sessions the lifecycle loads, writes and deletes.
+ * Implemented in `users/`; the lifecycle only calls it, so the core knows nothing of users.
+ */
+export interface SessionIndexHooks {
+  loaded(record: SessionRecord, key: string): Promise<void>;
+  discarded(key: string, data: Record<string, unknown>): Promise<void>;
+  /** The user this write will be indexed under; throws (before anything is stored) on a bad one. */
+  userToIndex(record: SessionRecord): unknown;
+  written(record: SessionRecord, user: unknown, created: boolean, ttlMs: number): Promise<void>;
+  removed(record: SessionRecord, ids: readonly string[]): Promise<void>;
 }
 
 export interface LifecycleDeps {
@@ -26,6 +48,10 @@ export interface LifecycleDeps {
   readonly store: SessionStore;
   readonly serializer: Serializer;
   readonly events: SessionEvents;
+  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError` (default: made here). */
+  readonly guard?: StoreCall;
+  /** The per-user index upkeep, when `userKey` is set and the store has an index. */
+  readonly users?: SessionIndexHooks;
 }
 
 /** What `open` needs to know about the request besides the cookie. */
@@ -34,8 +60,10 @@ export interface OpenContext {
   readonly address?: string;
 }
 
-const NONE: CookieAction = { kind: 'none' };
-const CLEAR: CookieAction = { kind: 'clear' };
+/** A save's decision before the cookie's expiry is known. */
+type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
+const NONE: Action = { kind: 'none' };
+const CLEAR: Action = { kind: 'clear' };
 const MAX_MERGE_ATTEMPTS = 8;
 
 /**
@@ -44,21 +72,17 @@ const MAX_MERGE_ATTEMPTS = 8;
  * Koa and these two calls.
  */
 export class Lifecycle {
-  readonly newId: () => string;
-  readonly isValidId: (candidate: string) => boolean;
-  /** One store call, bounded by `storeTimeout`, failing with `SessionStoreError`. */
-  readonly guard: StoreCall;
+  private readonly newId: () => string;
+  private readonly isValidId: (candidate: string) => boolean;
+  private readonly guard: StoreCall;
+  private readonly users: SessionIndexHooks | undefined;
   private warnedStaticDrop = false;
-  /** The per-user index upkeep, when `userKey` is set and the store has an index. */
-  private readonly users: UserIndexUpkeep | undefined;
 
   constructor(private readonly deps: LifecycleDeps) {
-    const { options, store } = deps;
-    this.newId = makeIdGenerator(options.idFormat);
-    this.isValidId = makeIdValidator(options.idFormat);
-    this.guard = boundedStoreCall(store.name, options.storeTimeout);
-    const { userKey } = options;
-    this.users = userKey !== undefined && store.userIndex ? new UserIndexUpkeep({ ...options, userKey }, store.userIndex, this.guard) : undefined;
+    this.newId = makeIdGenerator(deps.options.idFormat);
+    this.isValidId = makeIdValidator(deps.options.idFormat);
+    this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
+    this.users = deps.users;
   }
 
   /**
@@ -141,7 +165,7 @@ export class Lifecycle {
    * Milliseconds the session may still live: the idle `lifetime`, capped by what remains of `maxAge`.
    * Used for the store TTL on writes and for the cookie's expiry.
    */
-  ttlFor(record: SessionRecord): number {
+  private ttlFor(record: SessionRecord): number {
     const { lifetime, maxAge } = this.deps.options;
     const created = record.metadata._created;
     if (maxAge === undefined || typeof created !== 'number') return lifetime;
@@ -152,22 +176,34 @@ export class Lifecycle {
    * Saves what the request changed and says which cookie to send. Synchronous when there is
    * nothing to store, so untouched requests pay no extra promise.
    */
-  commit(record: SessionRecord, outcome: RequestOutcome): CookieAction | Promise<CookieAction> {
+  commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
     // `modified` compares snapshots of the objects the handler touched: work it out once.
     const modified = record.modified;
-    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.idleCookie(record, outcome);
-    return this.save(record, outcome, modified);
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.decide(record, outcome, this.idleCookie(record, outcome));
+    return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
+  }
+
+  /**
+   * The final cookie decision: key rotation re-issues the cookie of a live session that verified
+   * with an older key, and a cookie that is set gets its expiry here, once.
+   */
+  private decide(record: SessionRecord, outcome: RequestOutcome, action: Action): CookieDecision {
+    if (action.kind === 'none' && outcome.rotated && !outcome.failed && !outcome.isStatic && !record.isNew && !record.destroyed) {
+      action = { kind: 'set', id: record.id };
+    }
+    if (action.kind !== 'set') return action;
+    return { kind: 'set', id: action.id, expires: record.permanent ? new Date(Date.now() + this.ttlFor(record)) : undefined };
   }
 
   /** The cookie for a request that stores nothing. */
-  private idleCookie(record: SessionRecord, outcome: RequestOutcome): CookieAction {
+  private idleCookie(record: SessionRecord, outcome: RequestOutcome): Action {
     if (outcome.isStatic || outcome.failed) return NONE;
-    if (record.destroyed || record.staleCookie) return CLEAR;
+    if (clientHoldsRetiredCookie(record)) return CLEAR;
     if (this.deps.options.rolling && !record.isNew) return { kind: 'set', id: record.id };
     return NONE;
   }
 
-  private async save(record: SessionRecord, outcome: RequestOutcome, modified: boolean): Promise<CookieAction> {
+  private async save(record: SessionRecord, outcome: RequestOutcome, modified: boolean): Promise<Action> {
     const { options } = this.deps;
     if (outcome.failed) {
       if (record.destroyed) await this.retire(record);
@@ -186,7 +222,7 @@ export class Lifecycle {
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
-  private async saveOnStatic(record: SessionRecord): Promise<CookieAction> {
+  private async saveOnStatic(record: SessionRecord): Promise<Action> {
     if (!record.isNew) {
       await this.write(record);
       await this.retire(record);
@@ -201,7 +237,7 @@ export class Lifecycle {
     return NONE;
   }
 
-  private async write(record: SessionRecord): Promise<CookieAction> {
+  private async write(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
     const empty = Object.keys(record.data).length === 0;
     if (empty) {
@@ -209,7 +245,8 @@ export class Lifecycle {
         await this.guard('delete', store.delete(options.keyPrefix + record.id));
         await this.users?.removed(record, [record.id]);
       }
-      return record.isNew && !record.destroyed && !record.staleCookie && record.retiredIds.length === 0 ? NONE : CLEAR;
+      // The client holds a cookie for this session (stored, replaced, or refused on load): clear it.
+      return record.isNew && !clientHoldsRetiredCookie(record) && record.retiredIds.length === 0 ? NONE : CLEAR;
     }
     if (record.isNew) return this.create(record);
     const user = this.users?.userToIndex(record);
@@ -219,7 +256,7 @@ export class Lifecycle {
     return { kind: 'set', id: record.id };
   }
 
-  private async create(record: SessionRecord): Promise<CookieAction> {
+  private async create(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
     // A session begins when it is first stored; one started after destroy() is a new session.
     if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
@@ -285,6 +322,11 @@ export class Lifecycle {
     if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
     return value;
   }
+}
+
+/** The client's cookie names a session that is gone (destroyed here, or refused on load). */
+function clientHoldsRetiredCookie(record: SessionRecord): boolean {
+  return record.destroyed || record.staleCookie;
 }
 
 function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {

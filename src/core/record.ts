@@ -1,82 +1,8 @@
 import { serialize as fingerprintOf } from 'node:v8';
 import { SessionUsageError } from '../errors.js';
-
-/**
- * The shape of your session data. Augment it to type `session` and `ctx.session`:
- *
- * ```ts
- * declare module 'koa-qsession' {
- *   interface SessionData { userId: number; cart: { items: string[] } }
- * }
- * ```
- */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface SessionData {}
-
-/** What `regenerate()` carries over to the new id: everything (default), nothing, or the listed keys. */
-export interface RegenerateOptions {
-  keep?: 'all' | 'none' | readonly string[];
-}
-
-type Key = keyof SessionData & string;
-
-/** The methods and read-only fields every session has, next to its data keys. */
-export interface SessionMethods {
-  /** The session id (what the cookie carries, unsigned). Changes after `regenerate()` / `destroy()`. */
-  readonly id: string;
-  /** True until the session has been stored (a fresh session, or one replaced by a new id). */
-  readonly isNew: boolean;
-  /** True when data changed in this request, nested changes included. */
-  readonly modified: boolean;
-  /** Whether the cookie outlives the browser session (option `permanent`, Quart's `_permanent`). */
-  readonly permanent: boolean;
-  get<K extends Key>(key: K): SessionData[K] | undefined;
-  get<K extends Key>(key: K, fallback: SessionData[K]): SessionData[K];
-  get<T = unknown>(key: string, fallback?: T): T | undefined;
-  set<K extends Key>(key: K, value: SessionData[K]): this;
-  set(key: string, value: unknown): this;
-  has(key: string): boolean;
-  delete(key: string): boolean;
-  /** Remove every data key. An emptied stored session is deleted and its cookie cleared. */
-  clear(): void;
-  keys(): string[];
-  toJSON(): Record<string, unknown>;
-  /** Mark the session for saving. Required in `explicit` mode (Quart's `session.dirty()`). */
-  dirty(): void;
-  /** Move the session to a fresh id (after login): the old id stops working when the request ends. */
-  regenerate(options?: RegenerateOptions): void;
-  /** Delete the session from the store and clear the cookie. Data set afterwards starts a new session. */
-  destroy(): void;
-}
-
-/** `session` / `ctx.session`: your `SessionData` keys as properties, plus the methods. */
-export type Session = SessionMethods & Partial<SessionData> & { [key: string]: unknown };
-
-/** Names that are methods or fields of the session; `then` keeps the session from looking like a promise. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  'get', 'set', 'has', 'delete', 'clear', 'keys', 'toJSON', 'dirty', 'regenerate', 'destroy',
-  'id', 'isNew', 'modified', 'permanent', 'then',
-]);
-
-/** Keys Quart-Session keeps in the stored dict for itself; never visible as data. */
-export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created']);
-
-/** A stored dict split into the handler's data and the metadata keys (both null-prototype). */
-export function splitStored(dict: Record<string, unknown>): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
-  const data: Record<string, unknown> = Object.create(null);
-  const metadata: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(dict)) (METADATA_KEYS.has(name) ? metadata : data)[name] = dict[name];
-  return { data, metadata };
-}
-
-/**
- * Whether a session created at `created` (Unix seconds, the stored `_created`) is past `maxAge` ms.
- * No `_created` yet (stored before `maxAge` was on) is not past; one that is not a number is.
- */
-export function pastMaxAge(created: unknown, maxAge: number): boolean {
-  if (created === undefined) return false;
-  return typeof created !== 'number' || !(created * 1000 + maxAge > Date.now());
-}
+import { createFacade, type FacadeTarget } from './facade.js';
+import { METADATA_KEYS } from './metadata.js';
+import type { RegenerateOptions, Session } from './types.js';
 
 export interface SessionInit {
   /** Omitted for a fresh session: its id is made only when something needs it (most never do). */
@@ -95,7 +21,7 @@ export interface SessionInit {
  * One request's session: its data, and everything the lifecycle needs to decide what to save.
  * Handlers see it only through `record.session` (a Proxy that makes data keys look like properties).
  */
-export class SessionRecord {
+export class SessionRecord implements FacadeTarget {
   private currentId: string | undefined;
   isNew: boolean;
   permanent: boolean;
@@ -111,7 +37,6 @@ export class SessionRecord {
   /** Ids whose store entries must go when the request ends (after regenerate / destroy). */
   readonly retiredIds: string[] = [];
   destroyed = false;
-  regenerated = false;
   /** The client sent a session cookie that was not honoured (malformed, unknown, expired): clear it. */
   staleCookie = false;
   readonly newId: () => string;
@@ -125,7 +50,7 @@ export class SessionRecord {
     this.metadata = init.metadata ?? Object.create(null);
     this.loadedFrom = init.loadedFrom;
     this.newId = init.newId;
-    this.session = new Proxy(new SessionFacade(this), facadeHandler) as unknown as Session;
+    this.session = createFacade(this);
   }
 
   get id(): string {
@@ -186,7 +111,6 @@ export class SessionRecord {
       for (const key of Object.keys(this.data)) if (!kept.has(key)) this.remove(key);
     }
     this.retire();
-    this.regenerated = true;
     this.markedDirty = true;
   }
 
@@ -197,7 +121,6 @@ export class SessionRecord {
     this.removedKeys.clear();
     this.exposed.clear();
     this.destroyed = true;
-    this.regenerated = false;
     this.markedDirty = false;
   }
 
@@ -220,83 +143,3 @@ function fingerprint(value: unknown): Buffer | null {
     return null;
   }
 }
-
-const RECORD = Symbol('koa-qsession.record');
-
-/** The methods of a session; the Proxy sends every other property name to the data. */
-class SessionFacade implements SessionMethods {
-  readonly [RECORD]: SessionRecord;
-  constructor(record: SessionRecord) {
-    this[RECORD] = record;
-  }
-  get id(): string { return this[RECORD].id; }
-  get isNew(): boolean { return this[RECORD].isNew; }
-  get modified(): boolean { return this[RECORD].modified; }
-  get permanent(): boolean { return this[RECORD].permanent; }
-  get<T = unknown>(key: string, fallback?: T): T | undefined {
-    const record = this[RECORD];
-    return key in record.data ? (record.read(key) as T) : fallback;
-  }
-  set(key: string, value: unknown): this {
-    this[RECORD].write(String(key), value);
-    return this;
-  }
-  has(key: string): boolean { return key in this[RECORD].data; }
-  delete(key: string): boolean { return this[RECORD].remove(String(key)); }
-  clear(): void {
-    const record = this[RECORD];
-    for (const key of Object.keys(record.data)) record.remove(key);
-  }
-  keys(): string[] { return Object.keys(this[RECORD].data); }
-  /** A plain copy of the data (`__proto__` stays an own key: fromEntries defines, never assigns). */
-  toJSON(): Record<string, unknown> { return Object.fromEntries(Object.entries(this[RECORD].data)); }
-  dirty(): void { this[RECORD].markedDirty = true; }
-  regenerate(options?: RegenerateOptions): void { this[RECORD].regenerate(options); }
-  destroy(): void { this[RECORD].destroy(); }
-}
-
-function reservedKeyError(key: string): SessionUsageError {
-  return new SessionUsageError(
-    `"${key}" is a method or field of the session and cannot be used as a data property; ` +
-      `use session.set("${key}", value) / session.get("${key}") for such a key`,
-  );
-}
-
-/** Property syntax for data keys: `session.foo`, `session.foo = 1`, `delete session.foo`, `'foo' in session`. */
-const facadeHandler: ProxyHandler<SessionFacade> = {
-  get(facade, prop) {
-    if (typeof prop === 'symbol' || RESERVED_NAMES.has(prop)) return Reflect.get(facade, prop);
-    return facade[RECORD].read(prop);
-  },
-  set(facade, prop, value) {
-    if (typeof prop === 'symbol') throw new SessionUsageError('symbol keys cannot be stored in a session');
-    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
-    facade[RECORD].write(prop, value);
-    return true;
-  },
-  deleteProperty(facade, prop) {
-    if (typeof prop === 'symbol') return true;
-    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
-    facade[RECORD].remove(prop);
-    return true;
-  },
-  has(facade, prop) {
-    return typeof prop === 'string' && prop in facade[RECORD].data;
-  },
-  ownKeys(facade) {
-    return Object.keys(facade[RECORD].data);
-  },
-  getOwnPropertyDescriptor(facade, prop) {
-    if (typeof prop === 'symbol' || !(prop in facade[RECORD].data)) return undefined;
-    return { value: facade[RECORD].read(prop), writable: true, enumerable: true, configurable: true };
-  },
-  defineProperty(facade, prop, descriptor) {
-    if (typeof prop === 'symbol' || !('value' in descriptor)) throw new SessionUsageError('only plain values can be stored in a session');
-    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
-    facade[RECORD].write(prop, descriptor.value);
-    return true;
-  },
-  setPrototypeOf() {
-    throw new SessionUsageError('the prototype of a session cannot be changed');
-  },
-};

@@ -1,8 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** A signing key: a string (UTF-8) or bytes. */
-export type SigningKey = string | Uint8Array;
-
 /** What a verified cookie value holds. */
 export interface Unsigned {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SessionUsageError } from '../errors.js';
-import type { Session } from '../core/record.js';
+import type { Session } from '../core/types.js';
 
 /**
  * The request-local storage behind the global `session`. Kept on `globalThis` under a registered

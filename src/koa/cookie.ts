@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { CookieAction } from '../core/lifecycle.js';
+import type { CookieDecision } from '../core/lifecycle.js';
 import type { ResolvedCookieOptions } from '../config/options.js';
 import type { Signer } from '../core/signing.js';
 
@@ -30,18 +30,11 @@ export function readCookieValue(header: string | undefined, name: string): strin
 }
 
 /**
- * Applies a lifecycle cookie decision to the response through Koa's own `ctx.cookies`. With a
+ * Applies the lifecycle's cookie decision to the response through Koa's own `ctx.cookies`. With a
  * signer the value is `id.signature`; every path (new session, rotation re-issue, clearing) comes
  * through here, so all cookies carry the same attributes.
  */
-export function applyCookieAction(
-  ctx: Context,
-  cookie: ResolvedCookieOptions,
-  action: CookieAction,
-  /** The expiry of a cookie that is set (undefined: a browser-session cookie); asked only when one is. */
-  expires: () => Date | undefined,
-  signer?: Signer,
-): void {
+export function applyCookieDecision(ctx: Context, cookie: ResolvedCookieOptions, action: CookieDecision, signer?: Signer): void {
   if (action.kind === 'none') return;
   const attributes = {
     path: cookie.path,
@@ -56,7 +49,7 @@ export function applyCookieAction(
     // The value is at most an id, a dot and a signature; resolveOptions checked at start-up that
     // with this name, path and domain the cookie stays under MAX_COOKIE_BYTES.
     const value = signer ? signer.sign(action.id) : action.id;
-    ctx.cookies.set(cookie.name, value, { ...attributes, expires: expires() });
+    ctx.cookies.set(cookie.name, value, { ...attributes, expires: action.expires });
   }
   else ctx.cookies.set(cookie.name, null, { ...attributes, expires: new Date(0) });
 }

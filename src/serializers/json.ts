@@ -1,5 +1,5 @@
 import { SessionSerializationError } from '../errors.js';
-import { toText, type StoredValue } from '../stores/store.js';
+import { toText, type StoredValue } from '../stored-value.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { Serializer } from './serializer.js';
 

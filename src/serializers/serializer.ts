@@ -1,4 +1,4 @@
-import type { StoredValue } from '../stores/store.js';
+import type { StoredValue } from '../stored-value.js';
 
 /**
  * Turns the session's dictionary into what the store keeps, and back. The dictionary includes

@@ -1,6 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { SessionSerializationError } from '../errors.js';
-import type { StoredValue } from '../stores/store.js';
+import type { StoredValue } from '../stored-value.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { Serializer } from './serializer.js';
 

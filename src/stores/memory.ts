@@ -1,5 +1,7 @@
-import { SessionOptionsError } from '../errors.js';
-import { sameStoredValue, type ReplaceResult, type SessionStore, type StoredValue, type UserSessionIndex } from './store.js';
+import { DEFAULTS } from '../defaults.js';
+import { onlyKnownKeys, positiveInt } from '../validate.js';
+import { sameStoredValue, type StoredValue } from '../stored-value.js';
+import type { ReplaceResult, SessionStore, UserSessionIndex } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Most sessions kept; past it the least recently used goes first. Default 100 000. */
@@ -28,11 +30,8 @@ export class MemoryStore implements SessionStore {
   readonly userIndex: UserSessionIndex;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const maxEntries = options.maxEntries ?? 100_000;
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-      throw new SessionOptionsError('memory.maxEntries', `must be a positive whole number (got ${String(maxEntries)})`);
-    }
-    this.maxEntries = maxEntries;
+    onlyKnownKeys('memory', options, ['maxEntries', 'now'], 'a memory store option');
+    this.maxEntries = positiveInt('memory.maxEntries', options.maxEntries, DEFAULTS.memory.maxEntries);
     this.now = options.now ?? Date.now;
     if (process.env.NODE_ENV === 'production' && !warnedAboutProduction) {
       warnedAboutProduction = true;

@@ -11,8 +11,19 @@
  *
  * Every operation is given a TTL in milliseconds; stores with coarser clocks round up.
  * Errors: reject with anything; the core wraps it in `SessionStoreError` and applies `storeTimeout`.
+ *
+ * Rules a store may rely on (the core keeps them; the contract suite in spec/support checks them):
+ * - Every key passed a validation the client cannot bypass; a store never sees raw client input.
+ * - `replace`'s `expected` is the very value object this store handed out last for that key (from
+ *   `get`, or as a conflict's `current`), or the value last given to `create` / `replace` for it.
+ *   A store may attach per-version state to that object (the memcached store keys its CAS tokens
+ *   on it in a WeakMap) and must still work, with one more round trip, when it gets an equal copy.
+ * - Values are never mutated by the core after they were handed over, in either direction.
+ * - At most one operation per key is in flight from one request; different requests may overlap.
  */
-export type StoredValue = string | Uint8Array;
+import type { StoredValue } from '../stored-value.js';
+
+export type { StoredValue };
 
 export type ReplaceResult =
   | { readonly status: 'ok' }
@@ -62,22 +73,4 @@ export interface UserSessionIndex {
   add(userKey: string, sessionKey: string, ttlMs: number): Promise<void>;
   remove(userKey: string, sessionKey: string): Promise<void>;
   list(userKey: string): Promise<string[]>;
-}
-
-/** Byte-wise equality of two stored values, whichever form each is in. */
-export function sameStoredValue(a: StoredValue, b: StoredValue): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a === b;
-  return Buffer.from(toBytes(a)).equals(toBytes(b));
-}
-
-export function toBytes(value: StoredValue): Uint8Array {
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-}
-
-export function toText(value: StoredValue): string {
-  return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-}
-
-export function byteLength(value: StoredValue): number {
-  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
 }

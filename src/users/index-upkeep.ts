@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from '../config/options.js';
+import type { SessionIndexHooks } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
 import type { StoreCall } from '../core/store-call.js';
 import type { UserSessionIndex } from '../stores/store.js';
@@ -8,7 +9,7 @@ import { safeUserOf, userIndexKey, userOf, type UserId } from './user-sessions.j
  * Keeps the per-user index (option `userKey`) in step with the sessions the lifecycle loads,
  * writes and deletes. Built only when `userKey` is set and the store has an index.
  */
-export class UserIndexUpkeep {
+export class UserIndexUpkeep implements SessionIndexHooks {
   /** The user id each loaded session held, to notice a change of user. */
   private readonly loadedUsers = new WeakMap<SessionRecord, UserId>();
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { SessionUsageError } from '../errors.js';
-import type { Lifecycle } from '../core/lifecycle.js';
 import type { ResolvedOptions } from '../config/options.js';
+import { makeIdValidator } from '../core/id.js';
+import { pastMaxAge, splitStored } from '../core/metadata.js';
+import type { StoreCall } from '../core/store-call.js';
 import type { Serializer } from '../serializers/serializer.js';
-import { pastMaxAge, splitStored } from '../core/record.js';
 import type { SessionStore, UserSessionIndex } from '../stores/store.js';
 
 /** A user id as the application stores it under `userKey`. */
@@ -44,12 +45,17 @@ export function userOf(data: Record<string, unknown>, userKey: string): UserId |
 
 /** `listUserSessions` / `destroyUserSessions`: what the middleware object exposes. */
 export class UserSessions {
+  private readonly isValidId: (candidate: string) => boolean;
+
   constructor(
     private readonly options: ResolvedOptions,
     private readonly store: SessionStore,
     private readonly serializer: Serializer,
-    private readonly lifecycle: Lifecycle,
-  ) {}
+    /** The same bounded store call the lifecycle uses. */
+    private readonly guard: StoreCall,
+  ) {
+    this.isValidId = makeIdValidator(options.idFormat);
+  }
 
   /** The user's sessions that still exist in the store (entries of expired ones are pruned). */
   async list(user: UserId): Promise<UserSessionInfo[]> {
@@ -57,9 +63,9 @@ export class UserSessions {
     const indexKey = userIndexKey(this.options.keyPrefix, checkUser(user));
     const { keyPrefix } = this.options;
     const sessions: UserSessionInfo[] = [];
-    for (const key of await this.lifecycle.guard('index list', index.list(indexKey))) {
+    for (const key of await this.guard('index list', index.list(indexKey))) {
       const id = key.startsWith(keyPrefix) ? key.slice(keyPrefix.length) : '';
-      const stored = this.lifecycle.isValidId(id) ? await this.lifecycle.guard('get', this.store.get(key)) : null;
+      const stored = this.isValidId(id) ? await this.guard('get', this.store.get(key)) : null;
       let dict: Record<string, unknown> | undefined;
       try {
         dict = stored === null ? undefined : this.serializer.loads(stored);
@@ -69,7 +75,7 @@ export class UserSessions {
       // The index may lag behind the sessions (expired, or a user id changed): the session decides.
       const owner = dict === undefined ? undefined : safeUserOf(dict, this.options.userKey!);
       if (dict === undefined || owner === undefined || String(owner) !== String(user) || this.pastMaxAge(dict)) {
-        await this.lifecycle.guard('index remove', index.remove(indexKey, key));
+        await this.guard('index remove', index.remove(indexKey, key));
         continue;
       }
       sessions.push(describe(id, dict));
@@ -86,8 +92,8 @@ export class UserSessions {
     for (const session of await this.list(user)) {
       if (except.has(session.id)) continue;
       const key = this.options.keyPrefix + session.id;
-      await this.lifecycle.guard('delete', this.store.delete(key));
-      await this.lifecycle.guard('index remove', index.remove(indexKey, key));
+      await this.guard('delete', this.store.delete(key));
+      await this.guard('index remove', index.remove(indexKey, key));
       count++;
     }
     return count;

@@ -1,5 +1,5 @@
 import { SessionSerializationError } from '../../errors.js';
-import { toText, type StoredValue } from '../../stores/store.js';
+import { toText, type StoredValue } from '../../stored-value.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
 import type { Serializer } from '../serializer.js';

@@ -2,10 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
+import { onlyKnownKeys, positiveInt } from '../../validate.js';
 import { codeOf, withLock } from './lock.js';
 import { sweep } from './sweep.js';
-import { sameStoredValue, toBytes, type ReplaceResult, type SessionStore, type StoredValue, type UserSessionIndex } from '../store.js';
+import { sameStoredValue, toBytes, type StoredValue } from '../../stored-value.js';
+import type { ReplaceResult, SessionStore, UserSessionIndex } from '../store.js';
 
 export interface FilesystemStoreOptions {
   /** Directory holding the session files; created if missing. Required (top-level option `directory`). */
@@ -42,15 +45,13 @@ export class FilesystemStore implements SessionStore {
   private sweeping: Promise<unknown> | undefined;
 
   constructor(options: FilesystemStoreOptions) {
-    for (const name of Object.keys(options)) {
-      if (!['directory', 'maxEntries', 'sweepInterval', 'lockStaleMs'].includes(name)) throw new SessionOptionsError(`filesystem.${name}`, 'is not a filesystem option');
-    }
+    onlyKnownKeys('filesystem', options, ['directory', 'maxEntries', 'sweepInterval', 'lockStaleMs'], 'a filesystem option');
     if (options.directory === undefined) throw new SessionOptionsError('directory', 'is required with type "filesystem"');
     if (typeof options.directory !== 'string' || options.directory === '') throw new SessionOptionsError('directory', 'must be a directory path');
     this.directory = resolve(options.directory);
-    this.maxEntries = positive('filesystem.maxEntries', options.maxEntries, 100_000);
-    this.lockStaleMs = positive('filesystem.lockStaleMs', options.lockStaleMs, 5000);
-    const sweepInterval = positive('filesystem.sweepInterval', options.sweepInterval, 60_000);
+    this.maxEntries = positiveInt('filesystem.maxEntries', options.maxEntries, DEFAULTS.filesystem.maxEntries);
+    this.lockStaleMs = positiveInt('filesystem.lockStaleMs', options.lockStaleMs, DEFAULTS.filesystem.lockStaleMs);
+    const sweepInterval = positiveInt('filesystem.sweepInterval', options.sweepInterval, DEFAULTS.filesystem.sweepInterval);
     checkWritable(this.directory);
     this.timer = setInterval(() => void this.sweep().catch(() => undefined), sweepInterval);
     this.timer.unref();
@@ -291,8 +292,3 @@ function makeDirectory(directory: string, depth: number): void {
   }
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new SessionOptionsError(name, `must be a positive whole number (got ${String(value)})`);
-  return value;
-}

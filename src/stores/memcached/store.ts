@@ -1,4 +1,6 @@
+import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError, SessionTooLargeError } from '../../errors.js';
+import { onlyKnownKeys, positiveInt } from '../../validate.js';
 import {
   describeServer,
   expirationExtras,
@@ -11,7 +13,8 @@ import {
   type MemjsClientLike,
   type MemjsResponse,
 } from './protocol.js';
-import { byteLength, sameStoredValue, toBytes, type ReplaceResult, type SessionStore, type StoredValue } from '../store.js';
+import { byteLength, sameStoredValue, toBytes, type StoredValue } from '../../stored-value.js';
+import type { ReplaceResult, SessionStore } from '../store.js';
 
 export type { MemjsClientLike } from './protocol.js';
 
@@ -65,18 +68,16 @@ export class MemcachedStore implements SessionStore {
     if (options === null || typeof options !== 'object') {
       throw new SessionOptionsError('memcached', 'must be a servers string, a memjs client or an options object');
     }
-    for (const name of Object.keys(options)) {
-      if (!['servers', 'client', 'itemLimit', 'timeout'].includes(name)) throw new SessionOptionsError(`memcached.${name}`, 'is not a memcached option');
-    }
-    this.itemLimit = positive('memcached.itemLimit', options.itemLimit, 1024 * 1024);
-    const timeout = positive('memcached.timeout', options.timeout, 500);
+    onlyKnownKeys('memcached', options, ['servers', 'client', 'itemLimit', 'timeout'], 'a memcached option');
+    this.itemLimit = positiveInt('memcached.itemLimit', options.itemLimit, DEFAULTS.memcached.itemLimit);
+    const timeout = positiveInt('memcached.timeout', options.timeout, DEFAULTS.memcached.timeout);
     if (options.client !== undefined) {
       if (options.servers !== undefined) throw new SessionOptionsError('memcached', 'takes servers or a client, not both');
       if (!isClient(options.client)) throw new SessionOptionsError('memcached.client', 'must be a memjs client (memjs.Client.create(...))');
       this.client = Promise.resolve(options.client);
       this.ownsClient = false;
     } else {
-      const servers = options.servers ?? '127.0.0.1:11211';
+      const servers = options.servers ?? DEFAULTS.memcached.servers;
       checkServers(servers);
       this.client = createClient(servers, timeout);
       this.client.catch(() => undefined); // reported by the first operation, not as an unhandled rejection
@@ -200,11 +201,6 @@ function checkServers(servers: unknown): void {
   }
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new SessionOptionsError(name, `must be a positive whole number (got ${String(value)})`);
-  return value;
-}
 
 /** memjs is loaded on first use, so applications on other stores never load it. */
 async function createClient(servers: string, timeoutMs: number): Promise<MemjsClientLike> {

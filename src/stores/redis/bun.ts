@@ -12,7 +12,9 @@
  * again with `getBuffer()`, the one call that keeps bytes. Text sessions cost one round trip per
  * operation; binary ones one more on reads.
  */
-import { type ReplaceResult, type SessionStore, type StoredValue } from '../store.js';
+import type { StoredValue } from '../../stored-value.js';
+import type { ReplaceResult, SessionStore } from '../store.js';
+import { COMPARE_AND_SET } from './scripts.js';
 
 /** The part of `Bun.RedisClient` this store uses (typed here so that Node builds need no bun-types). */
 export interface BunRedisClientLike {
@@ -29,19 +31,6 @@ export interface BunRedisStoreOptions {
 }
 
 type BunGlobal = { Bun?: { RedisClient: new (url?: string) => BunRedisClientLike } };
-
-/**
- * Compare-and-set in one round trip. The values travel as raw bytes (ARGV) and are compared and
- * stored as they are: the script never decodes or re-encodes them.
- * Replies: {0} missing, {1} ok, {2, current} conflict.
- */
-const REPLACE_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if not current then return {0} end
-if current ~= ARGV[1] then return {2, current} end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return {1}
-`;
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
@@ -78,18 +67,13 @@ export class BunRedisStore implements SessionStore {
   }
 
   async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    const reply = (await this.client.send('EVAL', [REPLACE_SCRIPT, '1', key, expected, value, px(ttlMs)])) as [number, unknown?];
-    switch (reply[0]) {
-      case 0:
-        return { status: 'missing' };
-      case 1:
-        return { status: 'ok' };
-      default: {
-        const current = await this.exact(key, reply[1]);
-        // The key vanished between the script and the byte-exact re-read: it is gone.
-        return current === null ? { status: 'missing' } : { status: 'conflict', current };
-      }
-    }
+    // The same script as the node-redis store's: 0 = missing, 1 = replaced, a bulk string = conflict.
+    const reply = await this.client.send('EVAL', [COMPARE_AND_SET.source, '1', key, expected, value, px(ttlMs)]);
+    if (reply === 0) return { status: 'missing' };
+    if (reply === 1) return { status: 'ok' };
+    const current = await this.exact(key, reply);
+    // The key vanished between the script and the byte-exact re-read: it is gone.
+    return current === null ? { status: 'missing' } : { status: 'conflict', current };
   }
 
   async delete(key: string): Promise<void> {

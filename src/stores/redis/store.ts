@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
 import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
 import { COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
@@ -6,7 +7,7 @@ import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from 
 export type { RedisClientLike } from './connection.js';
 
 /** Quart-Session's SESSION_URI default. */
-export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
+export const DEFAULT_REDIS_URL = DEFAULTS.redis.url;
 
 /**
  * Sessions in Redis: standalone, Cluster or Sentinel, through node-redis.

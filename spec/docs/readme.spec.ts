@@ -1,4 +1,5 @@
-// Every code block in README.md is checked here, one test per block, named by its line:
+// Every code block of the documentation (README.md, docs/*.md, bench/README.md) is checked here,
+// one test per block, named by its file and line:
 // - ts / js: an excerpt of example-app/ (verbatim, ignoring indentation; `<!-- from FILE -->` above
 //   the block pins the file), or else it must type-check against the package (src/, through the
 //   `source` export condition) as a module of its own; `<!-- prelude: ... -->` adds hidden setup.
@@ -7,6 +8,9 @@
 // - text: a stored session (JSON) must come back byte for byte through the tagged-JSON serializer;
 //   any other text must appear verbatim in spec/ or example-app/ (output shown is output tested).
 // Anything else fails: add a checker.
+// Every relative link of those files and of ARCHITECTURE.md must point at a file that exists and, with
+// an #anchor, at one of its headings. The options tables must list every option qsession() accepts
+// (every property of the public QSessionOptions and SessionCookieOptions types).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,14 +18,29 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { taggedJsonSerializer } from 'koa-qsession';
-import { codeBlocks, containsVerbatim, type CodeBlock } from './readme/blocks.js';
-import { shellProblems } from './readme/shell.js';
+import { codeBlocks, containsVerbatim, type CodeBlock } from './support/blocks.js';
+import { linkProblems } from './support/links.js';
+import { exportedTypeProperties } from './support/options.js';
+import { shellProblems } from './support/shell.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const blocks = codeBlocks(README);
-const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-const TMP = join(ROOT, '.spec-tmp', 'readme');
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The documentation whose code blocks are checked, README first. */
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).sort().map((file) => `docs/${file}`),
+  'bench/README.md',
+];
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+const README = read('README.md');
+/** Every block of every document, with the document it is in. */
+const blocks: DocBlock[] = DOCS.flatMap((doc) => codeBlocks(read(doc)).map((block) => ({ ...block, doc })));
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+const TMP = join(ROOT, '.spec-tmp', 'docs');
+
+interface DocBlock extends CodeBlock {
+  /** The document, relative to the repository: `README.md`, `docs/stores.md`, ... */
+  readonly doc: string;
+}
 
 const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs', 'cjs']);
 const SHELL = new Set(['sh', 'bash', 'shell']);
@@ -54,15 +73,15 @@ function checkText(name: string, block: CodeBlock): void {
   assert.ok(found, `${name}: text that is neither a stored session (JSON) nor found verbatim in spec/ or example-app/`);
 }
 
-function excerptOf(block: CodeBlock): string | undefined {
+function excerptOf(block: DocBlock): string | undefined {
   for (const [file, source] of exampleSources) if (containsVerbatim(source, block.code)) return file;
   return undefined;
 }
 
-/** File name of a block's compile unit: .cjs for require(), .js for js, else .ts. */
-function unitName(block: CodeBlock): string {
+/** File name of a block's compile unit (document and line): .cjs for require(), .js for js, else .ts. */
+function unitName(block: DocBlock): string {
   const js = block.lang !== 'ts' && block.lang !== 'typescript';
-  return `L${block.line}.${js ? (/\brequire\(/.test(block.code) ? 'cjs' : 'js') : 'ts'}`;
+  return `${block.doc.replace(/\.md$/, '').replace(/[^\w-]/g, '_')}_L${block.line}.${js ? (/\brequire\(/.test(block.code) ? 'cjs' : 'js') : 'ts'}`;
 }
 
 /** The prelude's line count: compiler line numbers minus this are lines of the block. */
@@ -95,25 +114,25 @@ before(() => {
     const file = relative(TMP, join(ROOT, match[1]!));
     const block = toCompile.find((b) => unitName(b) === file);
     const offset = block ? preludeOf(block).split('\n').length - 1 : 0;
-    const readmeLine = block ? block.line + Number(match[2]) - offset : Number(match[2]);
+    const docLine = block ? block.line + Number(match[2]) - offset : Number(match[2]);
     const errors = compileErrors.get(file) ?? [];
-    errors.push(`README.md:${readmeLine}:${match[3]} ${match[4]}`);
+    errors.push(`${block?.doc ?? file}:${docLine}:${match[3]} ${match[4]}`);
     compileErrors.set(file, errors);
   }
   if (tsc.status !== 0 && compileErrors.size === 0) throw new Error(`tsc failed without file errors:\n${tsc.stdout}${tsc.stderr}`);
 });
 
-describe('README.md code blocks', () => {
-  it('has code blocks to check', () => assert.ok(blocks.length > 0));
+for (const doc of DOCS) describe(`${doc} code blocks`, () => {
+  if (doc === 'README.md') it('has code blocks to check', () => assert.ok(blocks.some((b) => b.doc === doc)));
 
-  for (const block of blocks) {
-    const name = `README.md line ${block.line} (\`\`\`${block.lang || 'no language'})`;
+  for (const block of blocks.filter((b) => b.doc === doc)) {
+    const name = `${doc} line ${block.line} (\`\`\`${block.lang || 'no language'})`;
     it(name, () => {
       if (CODE.has(block.lang)) {
         if (block.from) {
           const source = exampleSources.get(block.from);
           assert.ok(source !== undefined, `${name}: <!-- from ${block.from} --> names no file of example-app/`);
-          assert.ok(containsVerbatim(source, block.code), `${name} is no longer an excerpt of ${block.from}: copy the current code into the README`);
+          assert.ok(containsVerbatim(source, block.code), `${name} is no longer an excerpt of ${block.from}: copy the current code into ${doc}`);
           return;
         }
         if (excerptOf(block)) return;
@@ -133,31 +152,42 @@ describe('README.md code blocks', () => {
       } else if (block.lang === 'json') {
         assert.doesNotThrow(() => JSON.parse(block.code), `${name} is not valid JSON`);
       } else {
-        assert.fail(`${name}: no check for \`\`\`${block.lang || '(no language)'} blocks; give the block a language or add a checker in spec/readme.spec.ts`);
+        assert.fail(`${name}: no check for \`\`\`${block.lang || '(no language)'} blocks; give the block a language or add a checker in spec/docs/readme.spec.ts`);
       }
     });
   }
 });
 
-/** The names in a `new Set([...])` literal of src/config/options.ts: the options qsession() accepts. */
-function knownOptions(constant: string): string[] {
-  const source = readFileSync(join(ROOT, 'src/config/options.ts'), 'utf8');
-  const literal = new RegExp(`const ${constant} = new Set\\(\\[([^\\]]*)\\]`).exec(source);
-  assert.ok(literal, `src/config/options.ts no longer has a ${constant} set literal: update knownOptions() in spec/readme.spec.ts`);
-  return [...literal[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
-}
+/** The options qsession() accepts and the cookie options: the properties of the public option types. */
+const publicOptions = exportedTypeProperties(ROOT, ['QSessionOptions', 'SessionCookieOptions']);
+const knownOptions = (type: 'QSessionOptions' | 'SessionCookieOptions') => publicOptions.get(type)!;
 
-describe('README.md options table', () => {
-  const section = README.slice(README.indexOf('\n## Options\n'), README.indexOf('\n## ', README.indexOf('\n## Options\n') + 1));
-  const rows = new Set([...section.matchAll(/^\| `([\w.]+)(?:\(.*?\))?`/gm)].map((m) => m[1]!));
+/** The option names in the first column of a table: `| \`cookie.name\` |`, `| \`isStatic(ctx)\` |`. */
+const tableRows = (markdown: string) => new Set([...markdown.matchAll(/^\| `([\w.]+)(?:\(.*?\))?`/gm)].map((m) => m[1]!));
+
+const optionTables: Array<[string, string]> = [
+  ['README.md under "## Options"', README.slice(README.indexOf('\n## Options\n'), README.indexOf('\n## ', README.indexOf('\n## Options\n') + 1))],
+  ['docs/options.md', read('docs/options.md')],
+];
+for (const [where, section] of optionTables) describe(`options table of ${where}`, () => {
+  const rows = tableRows(section);
 
   it('lists every option qsession() accepts', () => {
-    const missing = knownOptions('KNOWN_OPTIONS').filter((name) => ![...rows].some((row) => row === name || row.startsWith(`${name}.`)));
-    assert.deepEqual(missing, [], `options missing from the table under "## Options": ${missing.join(', ')}`);
+    const missing = knownOptions('QSessionOptions').filter((name) => ![...rows].some((row) => row === name || row.startsWith(`${name}.`)));
+    assert.deepEqual(missing, [], `options missing from the table of ${where}: ${missing.join(', ')}`);
   });
 
   it('lists every cookie option', () => {
-    const missing = knownOptions('KNOWN_COOKIE_OPTIONS').filter((name) => !rows.has(`cookie.${name}`));
-    assert.deepEqual(missing, [], `cookie options missing from the table under "## Options": ${missing.map((n) => `cookie.${n}`).join(', ')}`);
+    const missing = knownOptions('SessionCookieOptions').filter((name) => !rows.has(`cookie.${name}`));
+    assert.deepEqual(missing, [], `cookie options missing from the table of ${where}: ${missing.map((n) => `cookie.${n}`).join(', ')}`);
   });
+});
+
+describe('relative links', () => {
+  for (const file of [...DOCS, 'ARCHITECTURE.md']) {
+    it(`${file}: every relative link points at a file that exists, and every #anchor at a heading`, () => {
+      const problems = linkProblems(ROOT, file);
+      assert.deepEqual(problems, [], problems.join('\n'));
+    });
+  }
 });

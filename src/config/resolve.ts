@@ -1,0 +1,115 @@
+import { DEFAULTS } from '../defaults.js';
+import { SessionOptionsError } from '../errors.js';
+import { resolveSerializer } from '../serializers/index.js';
+import { bool, check, describe, isFunction, onlyKnownKeys, positiveInt } from '../validate.js';
+import type { QSessionOptions, ResolvedCookieOptions, ResolvedOptions, SameSite, SessionCookieOptions, SigningKey } from './options.js';
+
+/**
+ * Every option `qsession()` takes. Typed against `QSessionOptions`, so adding an option to the
+ * interface without listing it here (or the other way round) fails to compile.
+ */
+const OPTION_NAMES: { readonly [K in keyof Required<QSessionOptions>]: true } = {
+  type: true, store: true, memory: true, redis: true, memcached: true, directory: true, filesystem: true, keyPrefix: true,
+  permanent: true, lifetime: true, rolling: true, explicit: true, staticFile: true, isStatic: true, cookie: true, idFormat: true,
+  serializer: true, storeTimeout: true, onStoreError: true, maxSize: true, hijackProtection: true, reverseProxy: true,
+  proxyHops: true, getClientIp: true, pinning: true, keys: true, maxAge: true, userKey: true,
+};
+export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTION_NAMES);
+const COOKIE_OPTION_NAMES: { readonly [K in keyof Required<SessionCookieOptions>]: true } = {
+  name: true, path: true, domain: true, httpOnly: true, secure: true, sameSite: true,
+};
+export const KNOWN_COOKIE_OPTIONS: readonly string[] = Object.keys(COOKIE_OPTION_NAMES);
+
+/** Browsers ignore a Set-Cookie line over 4096 bytes (RFC 6265 6.1 minimum); we never send one. */
+export const MAX_COOKIE_BYTES = 4096;
+/** Longest cookie value we write: a 64-character id, a dot and a 43-character signature. */
+const MAX_VALUE_LENGTH = 64 + 1 + 43;
+/** `; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict; Path=; Domain=`, rounded up. */
+const ATTRIBUTE_OVERHEAD = 128;
+// RFC 6265 cookie-name is an HTTP token.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const KEY_PREFIX = /^[A-Za-z0-9_:.-]{0,100}$/;
+
+export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new SessionOptionsError('options', 'must be an object');
+  onlyKnownKeys('', options, KNOWN_OPTIONS, 'a koa-qsession option');
+  const cookie = resolveCookie(options.cookie ?? {});
+  return {
+    keyPrefix: check('keyPrefix', options.keyPrefix, DEFAULTS.keyPrefix, (v) => typeof v === 'string' && KEY_PREFIX.test(v),
+      'must be at most 100 characters of A-Z a-z 0-9 _ : . -'),
+    permanent: bool('permanent', options.permanent, DEFAULTS.permanent),
+    lifetime: positiveInt('lifetime', options.lifetime, DEFAULTS.lifetime),
+    rolling: bool('rolling', options.rolling, DEFAULTS.rolling),
+    explicit: bool('explicit', options.explicit, DEFAULTS.explicit),
+    staticFile: bool('staticFile', options.staticFile, DEFAULTS.staticFile),
+    isStatic: check('isStatic', options.isStatic, undefined, isFunction, 'must be a function'),
+    cookie,
+    serializer: resolveSerializer(options.serializer),
+    idFormat: check('idFormat', options.idFormat, DEFAULTS.idFormat, (v) => v === 'base64url' || v === 'uuid',
+      'must be "base64url" or "uuid"'),
+    storeTimeout: positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
+    onStoreError: check('onStoreError', options.onStoreError, DEFAULTS.onStoreError,
+      (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function'),
+    maxSize: positiveInt('maxSize', options.maxSize, DEFAULTS.maxSize),
+    hijackProtection: bool('hijackProtection', options.hijackProtection, DEFAULTS.hijackProtection),
+    client: {
+      reverseProxy: bool('reverseProxy', options.reverseProxy, DEFAULTS.reverseProxy),
+      proxyHops: check('proxyHops', options.proxyHops, DEFAULTS.proxyHops, (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 32,
+        'must be a whole number from 1 to 32'),
+      getClientIp: check('getClientIp', options.getClientIp, undefined, isFunction, 'must be a function'),
+    },
+    pinning: check('pinning', options.pinning, DEFAULTS.pinning, (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
+    keys: resolveKeys(options.keys),
+    maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number of ms'),
+    userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
+      'must be a non-empty data key name'),
+  };
+}
+
+/** Signing keys as bytes. Short keys are refused: the key is all that stands between a client and forged cookies. */
+function resolveKeys(keys: readonly SigningKey[] | undefined): readonly Uint8Array[] | undefined {
+  if (keys === undefined) return undefined;
+  if (!Array.isArray(keys) || keys.length === 0) throw new SessionOptionsError('keys', 'must be a non-empty array of strings or Buffers');
+  return keys.map((key: unknown, index) => {
+    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key instanceof Uint8Array ? Buffer.from(key) : undefined;
+    if (bytes === undefined) throw new SessionOptionsError(`keys[${index}]`, `must be a string or a Buffer (got ${describe(key)})`);
+    if (bytes.length < 16) throw new SessionOptionsError(`keys[${index}]`, `must be at least 16 bytes (got ${bytes.length})`);
+    return bytes;
+  });
+}
+
+function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
+  if (cookie === null || typeof cookie !== 'object') throw new SessionOptionsError('cookie', 'must be an object');
+  onlyKnownKeys('cookie', cookie, KNOWN_COOKIE_OPTIONS, 'a cookie option');
+  const resolved: ResolvedCookieOptions = {
+    name: check('cookie.name', cookie.name, DEFAULTS.cookie.name, (v) => typeof v === 'string' && TOKEN.test(v), 'must be a cookie name (an HTTP token)'),
+    path: check('cookie.path', cookie.path, DEFAULTS.cookie.path, (v) => typeof v === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(v), 'must start with / and hold no ";" or control characters'),
+    domain: check('cookie.domain', cookie.domain, undefined,
+      (v) => typeof v === 'string' && /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(v), 'must be a domain name'),
+    httpOnly: bool('cookie.httpOnly', cookie.httpOnly, DEFAULTS.cookie.httpOnly),
+    secure: check('cookie.secure', cookie.secure, DEFAULTS.cookie.secure as boolean | 'auto', (v) => typeof v === 'boolean' || v === 'auto', 'must be true, false or "auto"'),
+    sameSite: check('cookie.sameSite', cookie.sameSite, DEFAULTS.cookie.sameSite as SameSite, (v) => v === 'lax' || v === 'strict' || v === 'none' || v === false,
+      'must be "lax", "strict", "none" or false'),
+  };
+  if (resolved.sameSite === 'none' && resolved.secure === false) {
+    throw new SessionOptionsError('cookie.sameSite', '"none" requires cookie.secure (browsers drop SameSite=None cookies that are not Secure)');
+  }
+  checkCookiePrefix(resolved);
+  const longest = resolved.name.length + 1 + MAX_VALUE_LENGTH + resolved.path.length + (resolved.domain?.length ?? 0) + ATTRIBUTE_OVERHEAD;
+  if (longest > MAX_COOKIE_BYTES) {
+    throw new SessionOptionsError('cookie', `name, path and domain make a cookie of up to ${longest} bytes, over the ${MAX_COOKIE_BYTES} browsers keep`);
+  }
+  return resolved;
+}
+
+/** Browsers refuse `__Host-` / `__Secure-` cookies that break these rules (RFC 6265bis 4.1.3): fail at start-up instead. */
+function checkCookiePrefix(cookie: ResolvedCookieOptions): void {
+  const name = cookie.name.toLowerCase();
+  if (!name.startsWith('__host-') && !name.startsWith('__secure-')) return;
+  const prefix = name.startsWith('__host-') ? '__Host-' : '__Secure-';
+  if (cookie.secure !== true) throw new SessionOptionsError('cookie.secure', `must be true for a ${prefix} cookie name (got ${describe(cookie.secure)})`);
+  if (prefix === '__Host-') {
+    if (cookie.path !== '/') throw new SessionOptionsError('cookie.path', `must be "/" for a __Host- cookie name (got ${describe(cookie.path)})`);
+    if (cookie.domain !== undefined) throw new SessionOptionsError('cookie.domain', 'must not be set for a __Host- cookie name');
+  }
+}

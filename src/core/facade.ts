@@ -1,0 +1,111 @@
+import { SessionUsageError } from '../errors.js';
+import type { RegenerateOptions, Session, SessionMethods } from './types.js';
+
+/**
+ * What the facade needs of a session record (implemented by `FacadeTarget`); declared here so the
+ * facade and the record do not import each other.
+ */
+export interface FacadeTarget {
+  readonly id: string;
+  readonly isNew: boolean;
+  readonly modified: boolean;
+  readonly permanent: boolean;
+  readonly data: Record<string, unknown>;
+  markedDirty: boolean;
+  read(key: string): unknown;
+  write(key: string, value: unknown): void;
+  remove(key: string): boolean;
+  regenerate(options?: RegenerateOptions): void;
+  destroy(): void;
+}
+
+/** Names that are methods or fields of the session; `then` keeps the session from looking like a promise. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'get', 'set', 'has', 'delete', 'clear', 'keys', 'toJSON', 'dirty', 'regenerate', 'destroy',
+  'id', 'isNew', 'modified', 'permanent', 'then',
+]);
+
+const RECORD = Symbol('koa-qsession.record');
+
+/** The methods of a session; the Proxy sends every other property name to the data. */
+class SessionFacade implements SessionMethods {
+  readonly [RECORD]: FacadeTarget;
+  constructor(record: FacadeTarget) {
+    this[RECORD] = record;
+  }
+  get id(): string { return this[RECORD].id; }
+  get isNew(): boolean { return this[RECORD].isNew; }
+  get modified(): boolean { return this[RECORD].modified; }
+  get permanent(): boolean { return this[RECORD].permanent; }
+  get<T = unknown>(key: string, fallback?: T): T | undefined {
+    const record = this[RECORD];
+    return key in record.data ? (record.read(key) as T) : fallback;
+  }
+  set(key: string, value: unknown): this {
+    this[RECORD].write(String(key), value);
+    return this;
+  }
+  has(key: string): boolean { return key in this[RECORD].data; }
+  delete(key: string): boolean { return this[RECORD].remove(String(key)); }
+  clear(): void {
+    const record = this[RECORD];
+    for (const key of Object.keys(record.data)) record.remove(key);
+  }
+  keys(): string[] { return Object.keys(this[RECORD].data); }
+  /** A plain copy of the data (`__proto__` stays an own key: fromEntries defines, never assigns). */
+  toJSON(): Record<string, unknown> { return Object.fromEntries(Object.entries(this[RECORD].data)); }
+  dirty(): void { this[RECORD].markedDirty = true; }
+  regenerate(options?: RegenerateOptions): void { this[RECORD].regenerate(options); }
+  destroy(): void { this[RECORD].destroy(); }
+}
+
+function reservedKeyError(key: string): SessionUsageError {
+  return new SessionUsageError(
+    `"${key}" is a method or field of the session and cannot be used as a data property; ` +
+      `use session.set("${key}", value) / session.get("${key}") for such a key`,
+  );
+}
+
+/** Property syntax for data keys: `session.foo`, `session.foo = 1`, `delete session.foo`, `'foo' in session`. */
+const facadeHandler: ProxyHandler<SessionFacade> = {
+  get(facade, prop) {
+    if (typeof prop === 'symbol' || RESERVED_NAMES.has(prop)) return Reflect.get(facade, prop);
+    return facade[RECORD].read(prop);
+  },
+  set(facade, prop, value) {
+    if (typeof prop === 'symbol') throw new SessionUsageError('symbol keys cannot be stored in a session');
+    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
+    facade[RECORD].write(prop, value);
+    return true;
+  },
+  deleteProperty(facade, prop) {
+    if (typeof prop === 'symbol') return true;
+    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
+    facade[RECORD].remove(prop);
+    return true;
+  },
+  has(facade, prop) {
+    return typeof prop === 'string' && prop in facade[RECORD].data;
+  },
+  ownKeys(facade) {
+    return Object.keys(facade[RECORD].data);
+  },
+  getOwnPropertyDescriptor(facade, prop) {
+    if (typeof prop === 'symbol' || !(prop in facade[RECORD].data)) return undefined;
+    return { value: facade[RECORD].read(prop), writable: true, enumerable: true, configurable: true };
+  },
+  defineProperty(facade, prop, descriptor) {
+    if (typeof prop === 'symbol' || !('value' in descriptor)) throw new SessionUsageError('only plain values can be stored in a session');
+    if (RESERVED_NAMES.has(prop)) throw reservedKeyError(prop);
+    facade[RECORD].write(prop, descriptor.value);
+    return true;
+  },
+  setPrototypeOf() {
+    throw new SessionUsageError('the prototype of a session cannot be changed');
+  },
+};
+
+/** The handler's view of a record: data keys as properties, plus the session methods. */
+export function createFacade(record: FacadeTarget): Session {
+  return new Proxy(new SessionFacade(record), facadeHandler) as unknown as Session;
+}

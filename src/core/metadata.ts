@@ -1,0 +1,21 @@
+/** Quart-Session's metadata rules: the keys it keeps in the stored dict beside the data. */
+
+/** Keys Quart-Session keeps in the stored dict for itself; never visible as data. */
+export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created']);
+
+/** A stored dict split into the handler's data and the metadata keys (both null-prototype). */
+export function splitStored(dict: Record<string, unknown>): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+  const data: Record<string, unknown> = Object.create(null);
+  const metadata: Record<string, unknown> = Object.create(null);
+  for (const name of Object.keys(dict)) (METADATA_KEYS.has(name) ? metadata : data)[name] = dict[name];
+  return { data, metadata };
+}
+
+/**
+ * Whether a session created at `created` (Unix seconds, the stored `_created`) is past `maxAge` ms.
+ * No `_created` yet (stored before `maxAge` was on) is not past; one that is not a number is.
+ */
+export function pastMaxAge(created: unknown, maxAge: number): boolean {
+  if (created === undefined) return false;
+  return typeof created !== 'number' || !(created * 1000 + maxAge > Date.now());
+}

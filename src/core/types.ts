@@ -1,0 +1,51 @@
+
+/**
+ * The shape of your session data. Augment it to type `session` and `ctx.session`:
+ *
+ * ```ts
+ * declare module 'koa-qsession' {
+ *   interface SessionData { userId: number; cart: { items: string[] } }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface SessionData {}
+
+/** What `regenerate()` carries over to the new id: everything (default), nothing, or the listed keys. */
+export interface RegenerateOptions {
+  keep?: 'all' | 'none' | readonly string[];
+}
+
+type Key = keyof SessionData & string;
+
+/** The methods and read-only fields every session has, next to its data keys. */
+export interface SessionMethods {
+  /** The session id (what the cookie carries, unsigned). Changes after `regenerate()` / `destroy()`. */
+  readonly id: string;
+  /** True until the session has been stored (a fresh session, or one replaced by a new id). */
+  readonly isNew: boolean;
+  /** True when data changed in this request, nested changes included. */
+  readonly modified: boolean;
+  /** Whether the cookie outlives the browser session (option `permanent`, Quart's `_permanent`). */
+  readonly permanent: boolean;
+  get<K extends Key>(key: K): SessionData[K] | undefined;
+  get<K extends Key>(key: K, fallback: SessionData[K]): SessionData[K];
+  get<T = unknown>(key: string, fallback?: T): T | undefined;
+  set<K extends Key>(key: K, value: SessionData[K]): this;
+  set(key: string, value: unknown): this;
+  has(key: string): boolean;
+  delete(key: string): boolean;
+  /** Remove every data key. An emptied stored session is deleted and its cookie cleared. */
+  clear(): void;
+  keys(): string[];
+  toJSON(): Record<string, unknown>;
+  /** Mark the session for saving. Required in `explicit` mode (Quart's `session.dirty()`). */
+  dirty(): void;
+  /** Move the session to a fresh id (after login): the old id stops working when the request ends. */
+  regenerate(options?: RegenerateOptions): void;
+  /** Delete the session from the store and clear the cookie. Data set afterwards starts a new session. */
+  destroy(): void;
+}
+
+/** `session` / `ctx.session`: your `SessionData` keys as properties, plus the methods. */
+export type Session = SessionMethods & Partial<SessionData> & { [key: string]: unknown };

@@ -1,0 +1,88 @@
+import type { Context } from 'koa';
+import type { ResolvedOptions } from '../config/options.js';
+import type { SessionEvents } from '../core/events.js';
+import type { CookieDecision, Lifecycle } from '../core/lifecycle.js';
+import type { SessionRecord } from '../core/record.js';
+import { createSigner, type Signer } from '../core/signing.js';
+import { SessionStoreError } from '../errors.js';
+import { clientAddress } from './client-address.js';
+import { applyCookieDecision, readCookieValue } from './cookie.js';
+
+/** One request's view of the session cookie. */
+export interface CookieState {
+  /** The request carried the session cookie (valid or not): the response depends on it. */
+  readonly present: boolean;
+  /** The cookie verified with an older key: re-issue it signed with the first. */
+  readonly rotated: boolean;
+}
+
+/**
+ * Moves values between Koa and the lifecycle: the cookie (and its signature) and the client address
+ * in, the cookie decision out, and store failures through `onStoreError`.
+ */
+export class CookieExchange {
+  private readonly signer: Signer | undefined;
+
+  constructor(
+    private readonly lifecycle: Lifecycle,
+    private readonly options: ResolvedOptions,
+    private readonly events: SessionEvents,
+  ) {
+    this.signer = options.keys ? createSigner(options.keys) : undefined;
+  }
+
+  async open(ctx: Context): Promise<{ record: SessionRecord; cookie: CookieState }> {
+    const raw = readCookieValue(ctx.get('Cookie'), this.options.cookie.name);
+    let id = raw;
+    let rotated = false;
+    if (raw !== undefined && this.signer) {
+      // A bad signature is an invalid id: a fresh session, no store call.
+      const verified = this.signer.unsign(raw);
+      id = verified?.id ?? '';
+      rotated = verified?.rotated ?? false;
+    }
+    const cookie = { present: raw !== undefined, rotated };
+    // The address is worked out only when pinning is on: no cost otherwise.
+    const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
+    try {
+      return { record: await this.lifecycle.open(id, { address }), cookie };
+    } catch (error) {
+      await this.onStoreFailure(ctx, error);
+      return { record: this.lifecycle.fresh(false, address), cookie };
+    }
+  }
+
+  /** Saves (or not) and sets the cookie. On a failed request, store errors must not hide the handler's error. */
+  async settle(ctx: Context, record: SessionRecord, cookie: CookieState, failed: boolean): Promise<void> {
+    let decision: CookieDecision;
+    const isStatic = !failed && this.isStaticResponse(ctx);
+    try {
+      decision = await this.lifecycle.commit(record, { failed, isStatic, rotated: cookie.rotated });
+    } catch (error) {
+      if (!failed) await this.onStoreFailure(ctx, error);
+      else if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
+      return;
+    }
+    if (failed) return;
+    // Caches must not hand one client's session-dependent response to another.
+    if (cookie.present || decision.kind !== 'none') ctx.vary('Cookie');
+    applyCookieDecision(ctx, this.options.cookie, decision, this.signer);
+  }
+
+  /** Applies `onStoreError` to a store failure; anything that is not a store failure is rethrown as is. */
+  private async onStoreFailure(ctx: Context, error: unknown): Promise<void> {
+    if (!(error instanceof SessionStoreError)) throw error;
+    this.events.emit('store-error', { error });
+    const policy = this.options.onStoreError;
+    if (policy === 'fail') throw error;
+    if (typeof policy === 'function') await policy(error, ctx);
+  }
+
+  /** File streams (koa-static, koa-send) and whatever `isStatic` marks, unless `staticFile` is on. */
+  private isStaticResponse(ctx: Context): boolean {
+    if (this.options.staticFile) return false;
+    const body = ctx.body as { pipe?: unknown; path?: unknown } | null | undefined;
+    if (body && typeof body === 'object' && typeof body.pipe === 'function' && typeof body.path === 'string') return true;
+    return this.options.isStatic?.(ctx) === true;
+  }
+}
