@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to, when they are missing:
 # redis-server / redis-tools (throwaway Redis, Cluster and Sentinel), memcached, python3-quart
-# (the tagged-JSON reference, under /usr/bin/python3) and chromium (browser tests).
+# (the tagged-JSON reference, under /usr/bin/python3), chromium (browser tests) and postgresql
+# (initdb / postgres for the throwaway PostgreSQL behind connect-pg-simple, spec/support/postgres.ts;
+# the specs run their own cluster, whatever the package starts is left alone).
 set -euo pipefail
 
 missing=()
@@ -10,6 +12,7 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v memcached >/dev/null || missing+=(memcached)
 /usr/bin/python3 -c 'import quart' >/dev/null 2>&1 || missing+=(python3-quart)
 command -v chromium >/dev/null || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

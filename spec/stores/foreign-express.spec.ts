@@ -52,7 +52,12 @@ async function connectRedis(): Promise<{ store: ConnectRedisStore; cleanup: () =
 /** connect-pg-simple, creating its table (the package's table.sql) on first use. */
 async function connectPg(): Promise<{ store: InstanceType<typeof PGStore>; cleanup: () => Promise<void> }> {
   const store = new PGStore({ conString: (await pg()).url, createTableIfMissing: true, pruneSessionInterval: false });
-  return { store, cleanup: () => store.close() };
+  return {
+    store,
+    cleanup: async () => {
+      await store.close(); // void in @types/connect-pg-simple; a promise in the package
+    },
+  };
 }
 
 // connect-redis and connect-pg-simple count expiry in whole seconds.

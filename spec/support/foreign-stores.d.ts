@@ -1,43 +1,6 @@
-// Just enough types for the foreign session stores the adapter specs run (the packages ship none).
-// The adapter's own interfaces (ExpressSessionStoreLike, KoaSessionStoreLike) are what is checked.
-
-declare module 'express-session' {
-  type Callback = (error?: unknown, result?: unknown) => void;
-  /** express-session's Store base class; connect stores extend it. */
-  export class Store {
-    get(sid: string, callback: Callback): void;
-    set(sid: string, session: object, callback?: Callback): void;
-    destroy(sid: string, callback?: Callback): void;
-    touch?(sid: string, session: object, callback?: Callback): void;
-    regenerate(req: unknown, callback: Callback): void;
-    load(sid: string, callback: Callback): void;
-    createSession(req: unknown, session: object): object;
-  }
-  export class MemoryStore extends Store {}
-  export type SessionData = Record<string, unknown>;
-  interface SessionMiddleware {
-    Store: typeof Store;
-    MemoryStore: typeof MemoryStore;
-  }
-  const session: SessionMiddleware;
-  export default session;
-}
-
-declare module 'connect-pg-simple' {
-  import type { Store } from 'express-session';
-  interface PGStoreOptions {
-    conString?: string;
-    tableName?: string;
-    createTableIfMissing?: boolean;
-    pruneSessionInterval?: false | number;
-    errorLog?: (...args: unknown[]) => void;
-  }
-  class PGStore extends Store {
-    constructor(options?: PGStoreOptions);
-    close(): Promise<void>;
-  }
-  export default function connectPgSimple(session: unknown): typeof PGStore;
-}
+// Just enough types for koa-redis, which ships none (its @types package pulls in ioredis 4's).
+// connect-pg-simple and express-session come with their @types packages: the real typings are the
+// ones the adapter's interfaces must accept.
 
 declare module 'koa-redis' {
   interface KoaRedisOptions {

@@ -1,4 +1,5 @@
-import { sameStoredValue, type ReplaceResult, type SessionStore, type StoredValue } from '../store.js';
+import { sameStoredValue, type StoredValue } from '../../stored-value.js';
+import type { ReplaceResult, SessionStore } from '../store.js';
 import {
   callback,
   checkMethods,

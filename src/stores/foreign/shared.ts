@@ -1,5 +1,5 @@
 import { SessionOptionsError } from '../../errors.js';
-import type { StoredValue } from '../store.js';
+import type { StoredValue } from '../../stored-value.js';
 
 /**
  * What the two adapters share: the in-process write queue, the mapping of our stored value into
