@@ -132,8 +132,7 @@ class ExpressStoreAdapter implements SessionStore {
     if (!isObject(session)) return { state: 'foreign' };
     const value = unpack(session.qsession, session.qsessionBytes);
     if (value === undefined) return { state: 'foreign' };
-    const cookie = isObject(session.cookie) ? (session.cookie as unknown as ExpressSessionCookie) : cookieFor(0);
-    return { state: 'ours', value, record: { ...(session as unknown as ExpressSessionRecord), cookie } };
+    return { state: 'ours', value, record: session as unknown as ExpressSessionRecord };
   }
 
   private async write(key: string, value: StoredValue, ttlMs: number): Promise<void> {

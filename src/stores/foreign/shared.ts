@@ -151,7 +151,7 @@ export function foreignStoreHint(store: unknown): string | undefined {
   if (!isObject(store)) return undefined;
   const has = (method: string) => typeof store[method] === 'function';
   if (!has('get') || !has('set') || !has('destroy')) return undefined;
-  if (has('create') && has('replace')) return undefined;
+  if (has('create') || has('replace')) return undefined; // meant as a SessionStore: the factory names what it lacks
   // express-session's Store base class brings createSession / regenerate / load; connect stores extend it.
   const express = has('createSession') || has('regenerate') || has('load') || has('touch');
   const wrapper = express ? 'fromExpressStore' : 'fromKoaSessionStore';
