@@ -58,6 +58,19 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw error;
   }
 
+  // A fast shutdown (SIGINT) sent to the postmaster itself (its pid is in postmaster.pid): it
+  // disconnects clients instead of waiting for them. Signalling runuser instead would forward a
+  // SIGTERM, a "smart" shutdown that waits for every pool connection to close, and a runuser
+  // SIGKILLed after a start that timed out would leave the postmaster running.
+  const stopPostmaster = () => {
+    try {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // Not started, or already gone.
+    }
+  };
+
   const port = await freePort();
   const server = await startServer(
     ...command('postgres', [
@@ -71,6 +84,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     ]),
     port,
   ).catch((error: unknown) => {
+    stopPostmaster();
     dir.remove();
     throw error;
   });
@@ -79,15 +93,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     (await run(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql])).stdout;
 
   const cleanup = async () => {
-    // A fast shutdown (SIGINT) of the postmaster itself: it disconnects clients instead of waiting
-    // for them, and as root only this process may signal it (runuser would forward a SIGTERM,
-    // a "smart" shutdown that waits for every pool connection to close).
-    try {
-      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      if (pid > 0) process.kill(pid, 'SIGINT');
-    } catch {
-      // Already gone.
-    }
+    stopPostmaster();
     await server.stop();
     dir.remove();
   };
