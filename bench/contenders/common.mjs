@@ -1,7 +1,12 @@
 // Shared by the contender servers: each is one process, listening on 127.0.0.1 (port from PORT, 0:
-// any free port), with the same routes: /setup (creates a session holding { counter: 0 }), /anon
-// (no cookie, session untouched), /read (reads the counter), /write (increments it).
+// any free port), with the same routes:
+//   /setup?size=small|large&n=N  creates a session holding sessionData(size, N) (payload.mjs)
+//   /anon   no cookie, the session is not touched
+//   /read   answers the session's counter (reads one small key)
+//   /write  increments the counter and answers it (the bench's `hot` route is /write on ONE session)
+//   /check  answers describe(...) (payload.mjs): the whole session is there
 // It tells the orchestrator on stdout: {"ready": port} or {"skip": "why"}.
+export { describe, sessionData } from './payload.mjs';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? '';
 export const MEMCACHED = process.env.BENCH_MEMCACHED ?? '';
 /** One lifetime for every contender: 31 days, koa-qsession's default. */
@@ -12,8 +17,13 @@ export function ready(server) {
   const { port } = server.address();
   process.stdout.write(JSON.stringify({ ready: port }) + '\n');
   // The orchestrator asks for this process's CPU time around each measurement (over IPC, idle then).
+  // and for its heap (the memory measurement runs it with --expose-gc).
   process.on('message', (message) => {
     if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+    if (message === 'heap') {
+      for (let i = 0; i < 3; i++) globalThis.gc?.();
+      process.send({ heap: process.memoryUsage() });
+    }
   });
   const stop = () => {
     process.disconnect?.();
@@ -22,6 +32,11 @@ export function ready(server) {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** The `sessionData` arguments of a /setup request, from its query (`size`, `n`). */
+export function setupArgs(query) {
+  return [query.size ?? 'small', Number(query.n ?? 0)];
 }
 
 export function skip(reason) {

@@ -3,7 +3,7 @@ import express from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import { LIFETIME_MS, REDIS_URL, SECRET, listen, ready } from './common.mjs';
+import { LIFETIME_MS, REDIS_URL, SECRET, describe, listen, ready, sessionData, setupArgs } from './common.mjs';
 
 const client = createClient({ url: REDIS_URL });
 await client.connect();
@@ -18,7 +18,8 @@ app.use(session({
   cookie: { maxAge: LIFETIME_MS, sameSite: 'lax' },
 }));
 app.get('/anon', (req, res) => { res.send('anon'); });
-app.get('/setup', (req, res) => { req.session.counter = 0; res.send('0'); });
+app.get('/setup', (req, res) => { Object.assign(req.session, sessionData(...setupArgs(req.query))); res.send('0'); });
 app.get('/read', (req, res) => { res.send(String(req.session.counter)); });
 app.get('/write', (req, res) => { req.session.counter += 1; res.send(String(req.session.counter)); });
+app.get('/check', (req, res) => { res.send(describe((key) => req.session[key])); });
 ready(await listen(app));

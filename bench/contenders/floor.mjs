@@ -1,15 +1,17 @@
 // The floor: Koa plus exactly the Redis work a server-side session needs, no session library.
 // Parse the cookie, GET, JSON.parse; on write JSON.stringify, SET PX and a refreshed cookie.
+// It saves with a blind SET, so concurrent writes of one session lose updates (the `hot` route).
 import Koa from 'koa';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { LIFETIME_MS, REDIS_URL, listen, ready } from './common.mjs';
+import { LIFETIME_MS, REDIS_URL, describe, listen, ready, sessionData, setupArgs } from './common.mjs';
 
 const client = createClient({ url: REDIS_URL });
 await client.connect();
 const COOKIE = 'sid';
 const PREFIX = 'floor:';
 const cookieOptions = () => ({ httpOnly: true, sameSite: 'lax', expires: new Date(Date.now() + LIFETIME_MS) });
+const save = (id, data) => client.set(PREFIX + id, JSON.stringify(data), { expiration: { type: 'PX', value: LIFETIME_MS } });
 
 function sidOf(header) {
   if (!header) return undefined;
@@ -20,6 +22,12 @@ function sidOf(header) {
   return undefined;
 }
 
+async function load(ctx) {
+  const id = sidOf(ctx.get('Cookie'));
+  const raw = id ? await client.get(PREFIX + id) : null;
+  return { id, data: raw ? JSON.parse(raw) : {} };
+}
+
 const app = new Koa();
 app.use(async (ctx) => {
   switch (ctx.path) {
@@ -28,22 +36,27 @@ app.use(async (ctx) => {
       return;
     case '/setup': {
       const id = randomBytes(32).toString('base64url');
-      await client.set(PREFIX + id, JSON.stringify({ counter: 0 }), { expiration: { type: 'PX', value: LIFETIME_MS } });
+      await save(id, sessionData(...setupArgs(ctx.query)));
       ctx.cookies.set(COOKIE, id, cookieOptions());
       ctx.body = '0';
       return;
     }
-    case '/read':
-    case '/write': {
-      const id = sidOf(ctx.get('Cookie'));
-      const raw = id ? await client.get(PREFIX + id) : null;
-      const data = raw ? JSON.parse(raw) : {};
-      if (ctx.path === '/write') {
-        data.counter = (data.counter ?? 0) + 1;
-        await client.set(PREFIX + id, JSON.stringify(data), { expiration: { type: 'PX', value: LIFETIME_MS } });
-        ctx.cookies.set(COOKIE, id, cookieOptions());
-      }
+    case '/read': {
+      const { data } = await load(ctx);
       ctx.body = String(data.counter);
+      return;
+    }
+    case '/write': {
+      const { id, data } = await load(ctx);
+      data.counter = (data.counter ?? 0) + 1;
+      await save(id, data);
+      ctx.cookies.set(COOKIE, id, cookieOptions());
+      ctx.body = String(data.counter);
+      return;
+    }
+    case '/check': {
+      const { data } = await load(ctx);
+      ctx.body = describe((key) => data[key]);
       return;
     }
   }

@@ -3,7 +3,7 @@
 import Koa from 'koa';
 import session from 'koa-session';
 import { createClient } from 'redis';
-import { LIFETIME_MS, REDIS_URL, SECRET, listen, ready } from './common.mjs';
+import { LIFETIME_MS, REDIS_URL, SECRET, describe, listen, ready, sessionData, setupArgs } from './common.mjs';
 
 const client = createClient({ url: REDIS_URL });
 await client.connect();
@@ -28,9 +28,10 @@ app.use(session({ store, maxAge: LIFETIME_MS, prefix: 'koa-sess:' }, app));
 app.use((ctx) => {
   switch (ctx.path) {
     case '/anon': ctx.body = 'anon'; return;
-    case '/setup': ctx.session.counter = 0; ctx.body = '0'; return;
+    case '/setup': Object.assign(ctx.session, sessionData(...setupArgs(ctx.query))); ctx.body = '0'; return;
     case '/read': ctx.body = String(ctx.session.counter); return;
     case '/write': ctx.session.counter += 1; ctx.body = String(ctx.session.counter); return;
+    case '/check': ctx.body = describe((key) => ctx.session[key]); return;
   }
 });
 ready(await listen(app));

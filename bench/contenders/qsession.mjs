@@ -2,11 +2,13 @@
 // BENCH_STORE: memory, redis or memcached (BENCH_SERIALIZER: a serializer other than the default
 // tagged JSON). Handlers use the context-local `session`, as the README does.
 import Koa from 'koa';
-import { LIFETIME_MS, MEMCACHED, REDIS_URL, listen, ready, skip } from './common.mjs';
+import { LIFETIME_MS, MEMCACHED, REDIS_URL, describe, listen, ready, sessionData, setupArgs, skip } from './common.mjs';
 
 const { qsession, session } = await import(process.env.BENCH_QSESSION_BUNDLE);
 const store = process.env.BENCH_STORE ?? 'memory';
-const storeOptions = { memory: {}, redis: { type: 'redis', redis: REDIS_URL }, memcached: { type: 'memcached', memcached: MEMCACHED } }[store];
+// BENCH_MAX_ENTRIES: the memory store's bound (its default, 100 000, unless the memory measurement needs more).
+const memory = process.env.BENCH_MAX_ENTRIES ? { memory: { maxEntries: Number(process.env.BENCH_MAX_ENTRIES) } } : {};
+const storeOptions = { memory, redis: { type: 'redis', redis: REDIS_URL }, memcached: { type: 'memcached', memcached: MEMCACHED } }[store];
 
 let middleware;
 try {
@@ -22,9 +24,10 @@ app.use(middleware);
 app.use((ctx) => {
   switch (ctx.path) {
     case '/anon': ctx.body = 'anon'; return;
-    case '/setup': session.counter = 0; ctx.body = '0'; return;
+    case '/setup': Object.assign(session, sessionData(...setupArgs(ctx.query))); ctx.body = '0'; return;
     case '/read': ctx.body = String(session.counter); return;
     case '/write': session.counter += 1; ctx.body = String(session.counter); return;
+    case '/check': ctx.body = describe((key) => session[key]); return;
   }
 });
 ready(await listen(app));

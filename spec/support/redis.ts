@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort, startServer, tempDir, type ServerProcess } from './process.js';
+import { startRedis } from '../../scripts/servers.mjs';
+import { freePort, startServer, tempDir } from './process.js';
 
 const run = promisify(execFile);
 
@@ -21,27 +22,19 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-function serverArgs(port: number, dir: string, extra: string[] = []): string[] {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
-}
-
 export async function cli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
   return stdout;
 }
 
-async function redisServer(dir: string, extra: (port: number) => string[] = () => []): Promise<RedisServer> {
-  const port = await freePort();
-  const args = serverArgs(port, dir, extra(port));
-  let proc: ServerProcess = await startServer('redis-server', args, port);
+async function redisServer(dir: string, args?: (port: number) => string[]): Promise<RedisServer> {
+  const proc = await startRedis({ dir, args });
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    cli: (...command) => cli(port, ...command),
+    port: proc.port,
+    url: proc.url,
+    cli: (...command) => cli(proc.port, ...command),
     stop: () => proc.stop(),
-    async restart() {
-      proc = await startServer('redis-server', args, port);
-    },
+    restart: () => proc.restart(),
   };
 }
 

@@ -1,0 +1,100 @@
+// Everything measured on one Node binary: start every contender at once, give each its pools of
+// sessions, warm up, then the rounds, interleaved (case by case, every contender back to back, so
+// the ones compared share the machine's state), then the summaries, the targets and the memory cost.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { describe, sessionData } from '../contenders/payload.mjs';
+import { BENCH_DIR, ROUTES, cases, config, onlyContenders, profiled, versionOf } from './config.mjs';
+import { selected } from './contenders.mjs';
+import { get, sessionPool, startContender, stopContender } from './contender-process.mjs';
+import { measure } from './measure.mjs';
+import { memoryCost } from './memory.mjs';
+import { evaluateTargets, summarize } from './stats.mjs';
+
+const log = (...args) => console.error(...args);
+const hasSessions = (contender) => (contender.routes ?? ROUTES).some((r) => r !== 'anon');
+/** /check of a session made with sessionData(payload, 0), whatever its counter now. */
+const expectedCheck = (payload) => describe((key) => sessionData(payload, 0)[key]).replace(/counter=\d+$/, 'counter=');
+
+async function start(node, contender, extraEnv, entry) {
+  const profileDir = join(BENCH_DIR, '.profiles');
+  if (profiled.includes(contender.id)) mkdirSync(profileDir, { recursive: true });
+  const nodeArgs = profiled.includes(contender.id) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const running = await startContender(node, contender, extraEnv, nodeArgs);
+  if (running.skip) return running;
+  const anon = await get(running.base, '/anon');
+  if (anon.status !== 200) throw new Error(`${contender.id}: /anon answered ${anon.status}`);
+  entry.anonSetsCookie = anon.cookies.length > 0;
+  running.pools = {};
+  if (hasSessions(contender)) {
+    for (const payload of config.payloads) {
+      running.pools[payload] = await sessionPool(running.base, payload, config.pool);
+      await checkSession(contender, running, payload, /counter=0$/);
+    }
+  }
+  return running;
+}
+
+/** The first session of the pool still holds its whole payload (and a counter matching `counter`). */
+async function checkSession(contender, running, payload, counter) {
+  const answer = await get(running.base, '/check', running.pools[payload][0]);
+  if (answer.status !== 200 || !answer.body.startsWith(expectedCheck(payload)) || !counter.test(answer.body)) {
+    throw new Error(`${contender.id}: /check of a ${payload} session answered ${answer.status} ${answer.body}`);
+  }
+}
+
+export async function benchRuntime(node, bundle, services) {
+  const version = versionOf(node);
+  const extraEnv = { BENCH_REDIS_URL: services.redisUrl, BENCH_MEMCACHED: services.memcachedAddress ?? '', BENCH_QSESSION_BUNDLE: bundle };
+  log(`\n== Node ${version} (${node})`);
+  const contenders = {};
+  const running = {};
+  const chosen = selected(onlyContenders);
+  try {
+    for (const contender of chosen) {
+      const entry = (contenders[contender.id] = { label: contender.label, cases: {} });
+      if (contender.memcached && !services.memcachedAddress) entry.skipped = 'memcached is not installed';
+      const started = entry.skipped ? undefined : await start(node, contender, extraEnv, entry);
+      if (started?.skip) entry.skipped = started.skip;
+      if (entry.skipped) log(`note: ${contender.id} skipped: ${entry.skipped}`);
+      else running[contender.id] = started;
+    }
+    const plan = cases().flatMap((kase) =>
+      chosen.filter((c) => running[c.id] && (c.routes ?? ROUTES).includes(kase.route)).map((contender) => ({ contender, kase })),
+    );
+    const run = ({ contender, kase }, seconds) =>
+      measure({ contender, running: running[contender.id], kase, services, seconds, pools: running[contender.id].pools });
+    if (config.warmup > 0) {
+      log(`warm-up: ${plan.length} x ${config.warmup} s`);
+      for (const step of plan) await run(step, config.warmup);
+    }
+    for (let round = 1; round <= config.rounds; round++) {
+      log(`round ${round}/${config.rounds} (load average ${loadavg()[0].toFixed(2)})`);
+      for (const step of plan) {
+        const result = await run(step, config.seconds);
+        ((contenders[step.contender.id].cases[step.kase.key] ??= { rounds: [] }).rounds).push(result);
+        const lost = result.lostUpdates ? `, ${result.lostUpdates} of ${result.ok} updates lost` : '';
+        const failed = result.non2xx + result.errors ? `, ${result.non2xx + result.errors} non-2xx${lost}` : lost;
+        log(`  ${step.kase.key.padEnd(11)} ${step.contender.id.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.latencyP50.toFixed(2)} ms  p99 ${result.latencyP99.toFixed(2)} ms  ${result.cpuPerRequestUs.toFixed(0).padStart(4)} µs CPU/req${failed}`);
+      }
+    }
+    // After every round of writes, each library still holds the whole session.
+    for (const contender of chosen) {
+      if (running[contender.id] && hasSessions(contender)) {
+        for (const payload of config.payloads) await checkSession(contender, running[contender.id], payload, /counter=\d+$/);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(running).map(stopContender));
+  }
+  for (const entry of Object.values(contenders)) {
+    for (const [key, { rounds }] of Object.entries(entry.cases)) entry.cases[key] = summarize(rounds);
+  }
+  let memory;
+  if (config.memorySessions > 0 && chosen.some((c) => c.id === 'qs-memory')) {
+    log(`memory store: ${config.memorySessions} sessions`);
+    memory = await memoryCost(node, extraEnv);
+  }
+  return { node: version, path: node, contenders, targets: evaluateTargets(contenders, config.payloads), memory };
+}
