@@ -122,6 +122,31 @@ describe('fromExpressStore: what the foreign store holds', () => {
     }
   });
 
+  it('a store without touch: the expiry is refreshed by writing the session back whole', async () => {
+    const { store, cleanup } = await connectRedis();
+    try {
+      const withoutTouch: ExpressSessionStoreLike = {
+        get: (sid, done) => store.get(sid, done),
+        set: (sid, sess, done) => store.set(sid, sess, done),
+        destroy: (sid, done) => store.destroy(sid, done),
+      };
+      const adapter = fromExpressStore(withoutTouch);
+      const key = `session:no-touch-${Date.now()}`;
+      await adapter.create(key, 'v', 60_000);
+      assert.equal(await adapter.get(key, 600_000), 'v');
+      const ttl = Number(await (await redis()).cli('TTL', `sess:${key}`));
+      assert.ok(ttl >= 599 && ttl <= 600, `a rolling read rewrote it with the new TTL (got ${ttl} s)`);
+      const stored = JSON.parse(await (await redis()).cli('GET', `sess:${key}`)) as ExpressSessionRecord;
+      assert.equal(stored.qsession, 'v');
+      assert.equal(stored.cookie.originalMaxAge, 600_000);
+      await adapter.delete(key);
+      await adapter.touch(key, 60_000);
+      assert.equal(await (await redis()).cli('EXISTS', `sess:${key}`), '0\n', 'touch does not bring back a missing session');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('connect-pg-simple: one row in its "session" table, expire = now + TTL', async () => {
     const { store, cleanup } = await connectPg();
     try {
@@ -129,7 +154,7 @@ describe('fromExpressStore: what the foreign store holds', () => {
       assert.equal(adapter.name, 'express:PGStore');
       const key = `session:shape-${Date.now()}`;
       await adapter.create(key, '{"user":"bob"}', 120_000);
-      const [sess, seconds] = (await (await pg()).psql(`SELECT sess, round(extract(epoch FROM expire - now() AT TIME ZONE 'UTC')) FROM session WHERE sid = '${key}'`)).trim().split('|');
+      const [sess, seconds] = (await (await pg()).psql(`SELECT sess, round(extract(epoch FROM expire - localtimestamp)) FROM session WHERE sid = '${key}'`)).trim().split('|');
       assert.equal((JSON.parse(sess!) as ExpressSessionRecord).qsession, '{"user":"bob"}');
       assert.ok(Math.abs(Number(seconds) - 120) <= 2, `expire is about 120 s away (got ${seconds})`);
       await adapter.delete(key);
