@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite talks to, when they are missing:
 # redis-server / redis-tools (throwaway Redis, Cluster and Sentinel), memcached, python3-quart
-# (the tagged-JSON reference, under /usr/bin/python3), python3-flask, python3-redis and
-# python3-flask-session (the Python apps of spec/interop/) and chromium (browser tests).
+# (the tagged-JSON reference, under /usr/bin/python3), python3-flask, python3-redis,
+# python3-flask-session and python3-hypercorn (the Python apps of spec/interop/), chromium (browser
+# tests) and postgresql (initdb / postgres for the throwaway PostgreSQL behind connect-pg-simple,
+# spec/support/postgres.ts; the specs run their own cluster, whatever the package starts is left alone).
 set -euo pipefail
 
 missing=()
@@ -15,6 +17,7 @@ command -v memcached >/dev/null || missing+=(memcached)
 /usr/bin/python3 -c 'import flask_session' >/dev/null 2>&1 || missing+=(python3-flask-session)
 /usr/bin/python3 -c 'import hypercorn' >/dev/null 2>&1 || missing+=(python3-hypercorn)
 command -v chromium >/dev/null || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -32,6 +32,15 @@ export { RedisStore, type RedisClientLike } from './stores/redis/store.js';
 export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached/store.js';
 export type { MemjsServerLike, MemjsResponse } from './stores/memcached/protocol.js';
 export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem/store.js';
+export {
+  fromExpressStore,
+  type ExpressSessionStoreLike,
+  type ExpressSessionRecord,
+  type ExpressSessionCookie,
+  type ExpressStoreCallback,
+  type ExpressStoreAdapterOptions,
+} from './stores/foreign/express-store.js';
+export { fromKoaSessionStore, type KoaSessionStoreLike, type KoaSessionRecord, type KoaSessionStoreAdapterOptions } from './stores/foreign/koa-session-store.js';
 export type { Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
 export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json/index.js';

@@ -17,9 +17,22 @@ const bytes = (value: StoredValue) => Buffer.from(typeof value === 'string' ? Bu
  * The behaviour every store must have. A new store proves itself by passing this suite:
  * `storeContract('my store', async () => ({ store, cleanup }))`.
  * `ttlGranularityMs`: the store's clock step (memcached counts whole seconds).
+ * `compareAndSet`: `'atomic'` (default) where the backend itself decides who wins; `'in-process'`
+ * for a store that serialises its read-then-write in this process only (the foreign-store
+ * adapters): the concurrency cases still run, against one store instance, and say so; `'none'`
+ * skips them.
  */
-export function storeContract(name: string, open: () => Promise<ContractSubject>, options: { ttlGranularityMs?: number } = {}): void {
+export function storeContract(
+  name: string,
+  open: () => Promise<ContractSubject>,
+  options: { ttlGranularityMs?: number; compareAndSet?: 'atomic' | 'in-process' | 'none' } = {},
+): void {
   const step = options.ttlGranularityMs ?? 1;
+  const compareAndSet = options.compareAndSet ?? 'atomic';
+  const concurrency = {
+    title: compareAndSet === 'in-process' ? ' (one store instance: serialised in this process only)' : '',
+    options: { skip: compareAndSet === 'none' ? `${name} has no compare-and-set` : false },
+  };
   describe(`store contract: ${name}`, () => {
     let subject: ContractSubject;
     let store: SessionStore;
@@ -142,13 +155,13 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
       assert.equal(await store.get(key), null);
     });
 
-    it('concurrent creates of one key: exactly one wins', async () => {
+    it(`concurrent creates of one key: exactly one wins${concurrency.title}`, concurrency.options, async () => {
       const key = uniqueKey();
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create(key, `v${i}`, 60_000)));
       assert.equal(results.filter(Boolean).length, 1);
     });
 
-    it('concurrent replaces from one expected value: exactly one wins', async () => {
+    it(`concurrent replaces from one expected value: exactly one wins${concurrency.title}`, concurrency.options, async () => {
       const key = uniqueKey();
       await store.create(key, 'base', 60_000);
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.replace(key, 'base', `v${i}`, 60_000)));

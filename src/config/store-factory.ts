@@ -5,6 +5,7 @@ import { MemcachedStore } from '../stores/memcached/store.js';
 import { MemoryStore } from '../stores/memory.js';
 import { RedisStore } from '../stores/redis/store.js';
 import type { SessionStore } from '../stores/store.js';
+import { foreignStoreHint } from '../stores/foreign/shared.js';
 
 /**
  * The built-in store types selectable with `type` (Quart's SESSION_TYPE). A store that is not
@@ -20,6 +21,10 @@ const builtinStores: Record<string, (options: QSessionOptions) => SessionStore> 
 export function createStore(options: QSessionOptions): SessionStore {
   if (options.store !== undefined) {
     const store = options.store as Partial<SessionStore> | null;
+    // An express-session / koa-session store passed as it is: refused, not wrapped behind the
+    // user's back, because the wrapper loses compare-and-set and the user should choose that.
+    const hint = foreignStoreHint(store);
+    if (hint !== undefined) throw new SessionOptionsError('store', hint);
     for (const method of ['get', 'create', 'replace', 'delete', 'touch'] as const) {
       if (typeof store?.[method] !== 'function') throw new SessionOptionsError('store', `must implement SessionStore (missing ${method}())`);
     }
