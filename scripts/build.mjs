@@ -1,6 +1,7 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with its own type declarations.
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 rmSync('dist', { recursive: true, force: true });
 const tsc = ['node_modules/typescript/bin/tsc', '-p'];
@@ -8,3 +9,15 @@ execFileSync(process.execPath, [...tsc, 'tsconfig.build.json'], { stdio: 'inheri
 execFileSync(process.execPath, [...tsc, 'tsconfig.build-cjs.json'], { stdio: 'inherit' });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync('dist/esm/package.json', JSON.stringify({ type: 'module' }) + '\n');
+
+// CommonJS has no `import.meta` (a syntax error there). The one place src/ needs the module's own
+// location (src/stores/load-driver.ts, for createRequire) gets CommonJS's equivalent, __filename,
+// which createRequire takes as well. tsc leaves the expression as it is, so it is swapped here.
+const IMPORT_META_URL = 'import.meta.url';
+for (const entry of readdirSync('dist/cjs', { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
+  const path = join(entry.parentPath, entry.name);
+  const code = readFileSync(path, 'utf8');
+  if (code.includes(IMPORT_META_URL)) writeFileSync(path, code.replaceAll(IMPORT_META_URL, '__filename'));
+  if (/\bimport\.meta\b/.test(code.replaceAll(IMPORT_META_URL, ''))) throw new Error(`${path}: import.meta other than import.meta.url has no CommonJS equivalent here`);
+}
