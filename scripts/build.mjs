@@ -1,13 +1,31 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with its own type declarations.
+//
+//   node scripts/build.mjs              always
+//   node scripts/build.mjs --if-stale   only when an input (src/, the tsconfigs, package.json, this
+//                                       script; files or folders, so a deleted file counts) is newer
+//                                       than the last build: what `npm pack` runs (prepack), so the
+//                                       package spec does not rebuild for every pack.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+const DONE = 'dist/cjs/package.json'; // written last
+
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+if (process.argv.includes('--if-stale') && existsSync(DONE)) {
+  const inputs = ['src', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.build-cjs.json', 'scripts/build.mjs'];
+  if (statSync(DONE).mtimeMs > Math.max(...inputs.map(newestMtime))) process.exit(0);
+}
 
 rmSync('dist', { recursive: true, force: true });
 const tsc = ['node_modules/typescript/bin/tsc', '-p'];
 execFileSync(process.execPath, [...tsc, 'tsconfig.build.json'], { stdio: 'inherit' });
 execFileSync(process.execPath, [...tsc, 'tsconfig.build-cjs.json'], { stdio: 'inherit' });
-writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync('dist/esm/package.json', JSON.stringify({ type: 'module' }) + '\n');
 
 // CommonJS has no `import.meta` (a syntax error there). The one place src/ needs the module's own
@@ -21,3 +39,5 @@ for (const entry of readdirSync('dist/cjs', { recursive: true, withFileTypes: tr
   if (code.includes(IMPORT_META_URL)) writeFileSync(path, code.replaceAll(IMPORT_META_URL, '__filename'));
   if (/\bimport\.meta\b/.test(code.replaceAll(IMPORT_META_URL, ''))) throw new Error(`${path}: import.meta other than import.meta.url has no CommonJS equivalent here`);
 }
+
+writeFileSync(DONE, JSON.stringify({ type: 'commonjs' }) + '\n');
