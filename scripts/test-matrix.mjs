@@ -15,12 +15,12 @@
 // in what it tests and runs once, on the line CI runs in full.
 //
 // Bun runs the specs whose path contains one of BUN_SPECS (override: QSESSION_BUN_SPECS): the store
-// contracts, the lifecycle, Bun's own Redis store and the runtime checks. The rest either test
-// Node-only APIs or add nothing on a second runtime.
+// contracts, the lifecycle, Bun's own Redis store, the runtime checks and the packed tarball. The
+// rest either test Node-only APIs or add nothing on a second runtime.
 import { spawnSync } from 'node:child_process';
 import { ensureRuntimes, RUNTIME_VERSIONS } from './runtimes.mjs';
 
-const BUN_SPECS = (process.env.QSESSION_BUN_SPECS ?? 'spec/stores/,spec/bun/,spec/runtime/,lifecycle').split(',');
+const BUN_SPECS = (process.env.QSESSION_BUN_SPECS ?? 'spec/stores/,spec/bun/,spec/runtime/,lifecycle,spec/package/').split(',');
 // Substrings of spec paths; 'spec/koa' also matches spec/koa2.spec.ts (Koa 2), which belongs here.
 const RUNTIME_SPECS = (
   process.env.QSESSION_RUNTIME_SPECS ??

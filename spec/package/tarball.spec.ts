@@ -117,18 +117,21 @@ describe('the packed package', () => {
   let scratch: ReturnType<typeof tempDir>;
   let packedManifest: Record<string, unknown>;
   let files: string[];
-  let manifestBefore: string;
-  let manifestAfter: string;
+  let packedReadme: string;
+  let before_: { manifest: string; readme: string };
+  let after_: { manifest: string; readme: string };
 
   before(() => {
     scratch = tempDir('package');
-    manifestBefore = readFileSync(join(root, 'package.json'), 'utf8');
+    const repoFiles = () => ({ manifest: readFileSync(join(root, 'package.json'), 'utf8'), readme: readFileSync(join(root, 'README.md'), 'utf8') });
+    before_ = repoFiles();
     // With its lifecycle scripts: prepack builds (if stale) and rewrites package.json, postpack restores it.
     const [packed] = JSON.parse(sh(npm, ['pack', '--json', '--pack-destination', scratch.path], root)) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    manifestAfter = readFileSync(join(root, 'package.json'), 'utf8');
+    after_ = repoFiles();
     files = packed.files.map((f) => f.path);
     const tarball = join(scratch.path, packed.filename);
     packedManifest = JSON.parse(sh('tar', ['-xzOf', tarball, 'package/package.json'], scratch.path)) as Record<string, unknown>;
+    packedReadme = sh('tar', ['-xzOf', tarball, 'package/README.md'], scratch.path);
     writeFileSync(join(scratch.path, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
     sh(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error',
       tarball, `koa@${installedVersion('koa')}`, `@types/koa@${installedVersion('@types/koa')}`, `@types/node@${installedVersion('@types/node')}`], scratch.path);
@@ -152,8 +155,23 @@ describe('the packed package', () => {
       assert.ok(peers[driver], `${driver} is a peer dependency`);
       assert.equal(meta[driver]?.optional, true, `${driver} is optional`);
     }
-    assert.equal(manifestAfter, manifestBefore, "the repository's package.json is restored after packing");
-    assert.ok(existsSync(join(root, 'package.json')) && !existsSync(join(root, '.package.json.prepack')));
+    assert.equal(after_.manifest, before_.manifest, "the repository's package.json is restored after packing");
+    assert.ok(!existsSync(join(root, '.package.json.prepack')));
+  });
+
+  it('its README works on the npm page: links and images point into the repository, not at unshipped paths', () => {
+    const prose = packedReadme.split(/^```.*$/m).filter((_, index) => index % 2 === 0).join('\n').replace(/`[^`]*`/g, '');
+    const targets = [...prose.matchAll(/\]\(\s*([^)\s]+)/g)].map((match) => match[1]!);
+    assert.ok(targets.length > 0);
+    const relative = targets.filter((target) => !/^(https?:|mailto:|#)/.test(target));
+    assert.deepEqual(relative, [], 'no relative link or image is left');
+    for (const target of targets.filter((t) => t.startsWith('http'))) {
+      if (/^https:\/\/(github\.com|raw\.githubusercontent\.com)\/koa-qsession\/koa-qsession\//.test(target)) {
+        assert.match(target, /^https:\/\/(github\.com\/koa-qsession\/koa-qsession\/blob\/main|raw\.githubusercontent\.com\/koa-qsession\/koa-qsession\/main)\//, target);
+      }
+    }
+    assert.notEqual(after_.readme, packedReadme, 'the repository keeps its relative links');
+    assert.equal(after_.readme, before_.readme, "the repository's README is restored after packing");
   });
 
   it('installs next to koa without redis or memjs', () => {
