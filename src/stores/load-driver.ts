@@ -13,10 +13,19 @@ export type DriverPackage = 'redis' | 'memjs';
 // synchronously from the ES module build too, and Bun has createRequire as well. Synchronous on
 // purpose: `qsession()` and the store constructors are synchronous, and a missing driver is a
 // misconfiguration that must fail there, at start-up, not on the first request.
-// CommonJS has no such meta-property: in that build scripts/build.mjs puts __filename in its place,
-// and the ignore below silences tsc's TS1343 there (the ES module build needs none).
-// @ts-ignore
-const requireHere = createRequire(import.meta.url);
+// Made on first use, so that a bundle where this file's location is unknown still loads (only a
+// driver-backed store would then fail). Application bundles should keep `redis` / `memjs` external.
+let requireHere: NodeJS.Require | undefined;
+
+function here(): string {
+  // CommonJS, a bundle to CommonJS (where the ES module build's import.meta is emptied) and Bun.
+  if (typeof __filename === 'string' && __filename !== '') return __filename;
+  // The ES module build. CommonJS has no such meta-property: in that build scripts/build.mjs puts
+  // __filename in its place, and the ignore below silences tsc's TS1343 there (ESM needs none).
+  // @ts-ignore
+  const url: string | undefined = import.meta.url;
+  return url ?? `${process.cwd()}/`;
+}
 
 /**
  * Loads `name` for the store configured by `option`, the first time a store that needs it is made.
@@ -24,6 +33,7 @@ const requireHere = createRequire(import.meta.url);
  */
 export function loadDriver(name: DriverPackage, option: string): unknown {
   try {
+    requireHere ??= createRequire(here());
     return requireHere(name);
   } catch (error) {
     if (!isMissing(error, name)) throw error;
