@@ -18,7 +18,7 @@ export type DriverPackage = 'redis' | 'memjs';
 let requireHere: NodeJS.Require | undefined;
 
 function here(): string {
-  // CommonJS, a bundle to CommonJS (where the ES module build's import.meta is emptied) and Bun.
+  // CommonJS, a bundle to CommonJS (where the ES module build's module URL is emptied) and Bun.
   if (typeof __filename === 'string' && __filename !== '') return __filename;
   // The ES module build. CommonJS has no such meta-property: in that build scripts/build.mjs puts
   // __filename in its place, and the ignore below silences tsc's TS1343 there (ESM needs none).
