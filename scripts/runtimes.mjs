@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RUNTIME_VERSIONS = { node20: '20.20.2', node24: '24.21.0', bun: '1.4.5' };
+// Node 22 (maintenance LTS), 24 (maintenance LTS) and 26 (active LTS): the lines people run today.
+export const RUNTIME_VERSIONS = { node22: '22.23.3', node24: '24.21.0', node26: '26.12.1', bun: '1.4.5' };
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dir = join(root, '.runtimes');
@@ -27,8 +28,9 @@ function platformPackages() {
   const bunPackage = `@oven/bun-${platform}-${bunArch}${musl ? '-musl' : ''}${baseline ? '-baseline' : ''}`;
   const nodePackage = `node-${platform}-${arch}`;
   return {
-    node20: { pkg: nodePackage, alias: 'node20', version: RUNTIME_VERSIONS.node20, bin: 'bin/node' },
+    node22: { pkg: nodePackage, alias: 'node22', version: RUNTIME_VERSIONS.node22, bin: 'bin/node' },
     node24: { pkg: nodePackage, alias: 'node24', version: RUNTIME_VERSIONS.node24, bin: 'bin/node' },
+    node26: { pkg: nodePackage, alias: 'node26', version: RUNTIME_VERSIONS.node26, bin: 'bin/node' },
     bun: { pkg: bunPackage, alias: 'bun', version: RUNTIME_VERSIONS.bun, bin: 'bin/bun' },
   };
 }
@@ -43,19 +45,16 @@ function versionOf(binary) {
 
 /**
  * Paths of the runtime binaries, installing any that are missing (one `npm install` into `.runtimes/`).
- * Node 20 is the `node` running this script when its major is 20, so the machine's own is used.
+ * Every runtime comes from the registry, whatever `node` runs this script (CI's own is Node 20, past
+ * its end of life), so a run means the same on every machine.
  */
 export function ensureRuntimes(names = Object.keys(RUNTIME_VERSIONS)) {
   const packages = platformPackages();
-  const ownNode20 = process.versions.node.startsWith('20.');
-  if (ownNode20) delete packages.node20;
+  const unknown = names.filter((name) => !packages[name]);
+  if (unknown.length > 0) throw new Error(`unknown runtime ${unknown.join(', ')} (known: ${Object.keys(packages).join(', ')})`);
   const paths = {};
   const missing = [];
   for (const name of names) {
-    if (name === 'node20' && ownNode20) {
-      paths[name] = process.execPath;
-      continue;
-    }
     const { alias, version, bin } = packages[name];
     const binary = join(dir, 'node_modules', alias, bin);
     paths[name] = binary;

@@ -1,4 +1,18 @@
 /**
+ * The package ships an ES module build and a CommonJS build, and an application can load both (its
+ * own code imports one, a dependency requires the other). The session storage is shared between
+ * them (a `Symbol.for` key), so an error made by one build reaches code holding the other's classes.
+ * The rule: `instanceof` works across builds (and across copies of koa-qsession). Each class carries
+ * its kind under this global symbol, and `instanceof` also accepts an object whose prototype chain
+ * has a constructor of the same kind. Subclasses an application writes get the plain rule.
+ */
+const ERROR_KIND = Symbol.for('koa-qsession.error-kind');
+
+function ownKind(constructor: unknown): unknown {
+  return (typeof constructor === 'function' && Object.hasOwn(constructor, ERROR_KIND) ? (constructor as unknown as Record<symbol, unknown>)[ERROR_KIND] : undefined);
+}
+
+/**
  * Every error koa-qsession throws is a `QSessionError` with a stable `code`, so applications can
  * branch on `err.code` instead of parsing messages.
  */
@@ -8,6 +22,17 @@ export class QSessionError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+
+  /** `instanceof` that also recognises the same class from the other build (see ERROR_KIND above). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const kind = ownKind(this);
+    if (kind === undefined || typeof value !== 'object' || value === null) return false;
+    for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && typeof proto === 'object'; proto = Object.getPrototypeOf(proto)) {
+      if (ownKind((proto as { constructor?: unknown }).constructor) === kind) return true;
+    }
+    return false;
   }
 }
 
@@ -74,4 +99,17 @@ export class SessionDecodeError extends QSessionError {
     super('ERR_QSESSION_DECODE', `koa-qsession: the ${serializer} serializer could not read the stored session ${session} (${kind})`);
     this.session = session;
   }
+}
+
+// The kinds: written out, not taken from `name`, which a minifier may change in one build only.
+for (const [constructor, kind] of [
+  [QSessionError, 'QSessionError'],
+  [SessionOptionsError, 'SessionOptionsError'],
+  [SessionUsageError, 'SessionUsageError'],
+  [SessionStoreError, 'SessionStoreError'],
+  [SessionSerializationError, 'SessionSerializationError'],
+  [SessionTooLargeError, 'SessionTooLargeError'],
+  [SessionDecodeError, 'SessionDecodeError'],
+] as const) {
+  Object.defineProperty(constructor, ERROR_KIND, { value: kind });
 }

@@ -7,7 +7,7 @@ import Koa from 'koa';
 import { qsession, session, SessionUsageError } from 'koa-qsession';
 
 // The global `session` rides on AsyncLocalStorage. This pins where it reaches on the runtime the
-// suite runs on (Node 20, Node 24, Bun): the same places on all three, checked here rather than assumed.
+// suite runs on (Node 22, 24 and 26, Bun): the same places on all of them, checked here rather than assumed.
 const runtime = 'Bun' in globalThis ? 'Bun' : `Node ${process.versions.node}`;
 
 /** The session's mark, or 'outside' where the global session cannot see the request. */

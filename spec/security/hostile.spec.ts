@@ -42,6 +42,19 @@ describe('hostile input', () => {
     assert.match(await store.inner.get(`session:${a}`) as string, /ann/, 'nobody else\'s session was touched');
   });
 
+  it('the cookie is read through ctx.cookies: quoted values, spacing, and app.keys (Keygrip) do not change it', async () => {
+    // app.keys makes ctx.cookies.get() expect a Keygrip `.sig` cookie by default; the session
+    // cookie is never one (koa-qsession signs with its own `keys`), so it is read unsigned.
+    const { client } = await start({}, (app) => (app.keys = ['keygrip-secret-for-other-cookies']));
+    const ann = client();
+    await ann.get('/set/user?v=ann');
+    const id = ann.jar.get('session')!;
+    for (const cookie of [`session=${id}`, `session="${id}"`, `a=1;session=${id}`, `a=1;   session=${id}  ; b=2`]) {
+      assert.equal((await client().get('/read', { cookie })).text, '{"user":"ann"}', cookie);
+    }
+    assert.equal((await client().get('/read', { cookie: `xsession=${id}` })).text, '{}', 'another cookie whose name ends in "session"');
+  });
+
   it('oversized, malformed and non-ASCII cookie headers: no crash, no store call', async () => {
     const { store, url, client } = await start();
     const headers = [

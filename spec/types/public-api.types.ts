@@ -1,6 +1,7 @@
 // Type-level tests of the public API: checked by `npm run typecheck` (never run). A change here is
 // a change of what users' code compiles against: a semver decision, not a refactor.
 import { expectTypeOf } from 'expect-type';
+import type { createClient, createCluster, createSentinel } from 'redis';
 import type { Context, Middleware } from 'koa';
 import {
   MemoryStore,
@@ -8,6 +9,7 @@ import {
   session,
   SessionStoreError,
   type QSessionMiddleware,
+  type RedisClientLike,
   type ReplaceResult,
   type Session,
   type SessionStore,
@@ -51,3 +53,10 @@ expectTypeOf<SessionStore['replace']>().returns.toEqualTypeOf<Promise<ReplaceRes
 expectTypeOf(new MemoryStore()).toMatchTypeOf<SessionStore>();
 expectTypeOf(new BunRedisStore({ client: {} as BunRedisClientLike })).toMatchTypeOf<SessionStore>();
 expectTypeOf<SessionStoreError>().toMatchTypeOf<Error>();
+
+// What the Redis store takes is structural (the published types must not need `redis` installed),
+// yet every node-redis v5 connection kind fits it, RESP3 and type-mapped clients included.
+expectTypeOf<ReturnType<typeof createClient>>().toMatchTypeOf<RedisClientLike>();
+expectTypeOf<ReturnType<typeof createClient<{}, {}, {}, 3, {}>>>().toMatchTypeOf<RedisClientLike>();
+expectTypeOf<ReturnType<typeof createCluster>>().toMatchTypeOf<RedisClientLike>();
+expectTypeOf<ReturnType<typeof createSentinel>>().toMatchTypeOf<RedisClientLike>();

@@ -32,7 +32,7 @@ export class CookieExchange {
   }
 
   async open(ctx: Context): Promise<{ record: SessionRecord; cookie: CookieState }> {
-    const raw = readCookieValue(ctx.get('Cookie'), this.options.cookie.name);
+    const raw = readCookieValue(ctx.cookies, this.options.cookie.name);
     let id = raw;
     let rotated = false;
     if (raw !== undefined && this.signer) {

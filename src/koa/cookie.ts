@@ -6,27 +6,30 @@ import type { Signer } from '../core/signing.js';
 /** Longest cookie value looked at; anything longer cannot be one of our ids and is ignored unread. */
 const MAX_VALUE_LENGTH = 256;
 
+/** What `ctx.cookies` (Koa's instance of the `cookies` package) offers for reading. */
+export interface CookieReader {
+  get(name: string, options: { signed: boolean }): string | undefined;
+}
+
 /**
- * The session cookie's value from a Cookie header, or undefined. When the name appears more than
- * once, the first wins: browsers list the cookie with the longest path first (RFC 6265 5.4).
+ * The session cookie's value, read through Koa's `ctx.cookies`, or undefined. When the name
+ * appears more than once, the first wins: browsers list the cookie with the longest path first
+ * (RFC 6265 5.4). `signed: false` because the signature, when there is one, is ours (signing.ts),
+ * not Keygrip's `.sig` cookie, whatever `app.keys` holds.
+ *
+ * Why `ctx.cookies` and not a parser of our own (there was one): the same cookie rules on the way
+ * in as on the way out (the response side already goes through `ctx.cookies.set`), and one fewer
+ * parser to keep right. It costs nothing measurable: in a Koa app served through light-my-request
+ * (Node 24, this machine, median of 5 x 10,000 requests with a four-cookie header) a request took
+ * 108 µs with the own parser and 112 µs through ctx.cookies, within the run-to-run noise (a
+ * handler reading no cookie at all ranged 95 to 216 µs); the read alone is 0.1 to 0.5 µs either way.
  */
-export function readCookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  const prefix = name + '=';
-  let start = 0;
-  while (start < header.length) {
-    let end = header.indexOf(';', start);
-    if (end === -1) end = header.length;
-    let from = start;
-    while (header.charCodeAt(from) === 32 || header.charCodeAt(from) === 9) from++;
-    if (header.startsWith(prefix, from)) {
-      let value = header.slice(from + prefix.length, end).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-      return value.length <= MAX_VALUE_LENGTH ? value : '';
-    }
-    start = end + 1;
-  }
-  return undefined;
+export function readCookieValue(cookies: CookieReader, name: string): string | undefined {
+  const raw = cookies.get(name, { signed: false });
+  if (raw === undefined) return undefined;
+  // `cookies` keeps the optional whitespace before a `;`; an id never contains any.
+  const value = raw.trim();
+  return value.length <= MAX_VALUE_LENGTH ? value : '';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError, SessionTooLargeError } from '../../errors.js';
 import { onlyKnownKeys, positiveInt } from '../../validate.js';
+import { loadDriver } from '../load-driver.js';
 import {
   describeServer,
   expirationExtras,
@@ -202,12 +203,13 @@ function checkServers(servers: unknown): void {
 }
 
 
-/** memjs is loaded on first use, so applications on other stores never load it. */
-async function createClient(servers: string, timeoutMs: number): Promise<MemjsClientLike> {
-  const memjs = (await import('memjs')) as unknown as { Client?: MemjsFactory; default?: { Client: MemjsFactory } };
+/** memjs is loaded when the store makes its own client (a missing package fails here, at start-up), so applications on other stores never load it. */
+function createClient(servers: string, timeoutMs: number): Promise<MemjsClientLike> {
+  const memjs = loadDriver('memjs', 'memcached') as { Client?: MemjsFactory; default?: { Client: MemjsFactory } };
   const factory = memjs.Client ?? memjs.default?.Client;
-  if (!factory) throw new Error('memjs did not export Client');
-  return factory.create(servers, {
+  if (!factory) return Promise.reject(new Error('memjs did not export Client'));
+  // memjs's own failures stay where they were: reported by the first operation.
+  return new Promise((resolve) => resolve(factory.create(servers, {
     // Only memjs's connection handling is used (see memcached-protocol.ts); these keep it bounded and quiet.
     failover: false,
     retries: 1,
@@ -215,7 +217,7 @@ async function createClient(servers: string, timeoutMs: number): Promise<MemjsCl
     conntimeout: (2 * timeoutMs) / 1000,
     keepAlive: true,
     logger: { log: () => undefined },
-  });
+  })));
 }
 
 interface MemjsFactory {

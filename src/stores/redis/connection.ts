@@ -1,4 +1,7 @@
-import type { TypeMapping } from 'redis';
+import { loadDriver } from '../load-driver.js';
+
+/** node-redis's `TypeMapping`, structurally: the published types must not need `redis` installed. */
+type TypeMapping = Record<number, unknown>;
 
 /**
  * What the Redis store accepts as `redis:` besides a URL: a node-redis v5 client (`createClient`),
@@ -91,10 +94,10 @@ interface OwnClient extends RedisClientLike {
  * of waiting, and node-redis keeps reconnecting in the background.
  */
 export function ownConnection(url: string): RedisConnection {
-  // Loading node-redis takes hundreds of milliseconds; start now so the first request does not pay
-  // for it inside its storeTimeout. Only Redis users get here: memory-only users never load it.
-  const loading = import('redis');
-  loading.catch(() => undefined);
+  // Loaded now, at start-up: a missing `redis` package fails qsession(), and the hundreds of
+  // milliseconds node-redis takes to load are not paid by the first request inside its storeTimeout.
+  // Only Redis users get here: memory-only users never load it, and need not install it.
+  const loading = Promise.resolve(loadDriver('redis', 'redis') as { createClient(options: object): unknown });
   let client: OwnClient | undefined;
   let opening: Promise<RedisCommands> | undefined;
   let opened: RedisCommands | undefined;
