@@ -44,7 +44,9 @@ import type { Session } from './core/types.js';
 
 declare module 'koa' {
   interface DefaultContext {
-    /** The request's session (the same object as the global `session`). */
-    session: Session;
+    /** The request's session (the same object as the global `session`, inside the request). */
+    get session(): Session;
+    /** `null` destroys the session (koa-session's logout); a plain object replaces its data. */
+    set session(value: Session | Record<string, unknown> | null);
   }
 }

@@ -100,7 +100,8 @@ export class Lifecycle {
    * `address`: the client address the session is pinned to (Quart's `_addr`).
    */
   fresh(replacesCookie: boolean, address?: string): SessionRecord {
-    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    const { options } = this.deps;
+    const record = new SessionRecord({ isNew: true, permanent: options.permanent, newId: this.newId, defaultLifetime: options.lifetime });
     if (address !== undefined) record.metadata._addr = address;
     record.staleCookie = replacesCookie;
     return record;
@@ -149,8 +150,10 @@ export class Lifecycle {
       }
     }
     const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId, defaultLifetime: options.lifetime });
     if (adopted) record.markedDirty = true;
+    // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
+    if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)));
     await this.users?.loaded(record, key);
     return record;
   }
@@ -166,7 +169,8 @@ export class Lifecycle {
    * Used for the store TTL on writes and for the cookie's expiry.
    */
   private ttlFor(record: SessionRecord): number {
-    const { lifetime, maxAge } = this.deps.options;
+    const { maxAge } = this.deps.options;
+    const lifetime = record.lifetime;
     const created = record.metadata._created;
     if (maxAge === undefined || typeof created !== 'number') return lifetime;
     return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
@@ -179,7 +183,7 @@ export class Lifecycle {
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
     // `modified` compares snapshots of the objects the handler touched: work it out once.
     const modified = record.modified;
-    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.decide(record, outcome, this.idleCookie(record, outcome));
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) return this.decide(record, outcome, this.idleCookie(record, outcome));
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
   }
 
@@ -212,6 +216,7 @@ export class Lifecycle {
     const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || modified;
     if (!wantsWrite) {
       await this.retire(record);
+      if (record.touched && !record.isNew && !outcome.isStatic) return this.touch(record);
       return this.idleCookie(record, outcome);
     }
     if (outcome.isStatic) return this.saveOnStatic(record);
@@ -219,6 +224,26 @@ export class Lifecycle {
     const action = await this.write(record);
     await this.retire(record);
     return action;
+  }
+
+  /** `session.touch()` on a session with nothing to write: restart its TTL, re-send its cookie. */
+  private async touch(record: SessionRecord): Promise<Action> {
+    await this.guard('touch', this.deps.store.touch(this.deps.options.keyPrefix + record.id, this.ttlFor(record)));
+    return { kind: 'set', id: record.id };
+  }
+
+  /**
+   * `session.reload()`: what the store holds for this session now, replacing the request's unsaved
+   * changes. A session never stored (or moved to a new id) has nothing to re-read: its changes go.
+   */
+  async reload(record: SessionRecord): Promise<void> {
+    const { options, store, serializer } = this.deps;
+    if (record.isNew) return record.reloaded(null);
+    const stored = await this.guard('get', store.get(options.keyPrefix + record.id));
+    if (stored === null) return record.reloaded(null);
+    const { data, metadata } = splitStored(serializer.loads(stored));
+    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
+    record.reloaded({ data, metadata, loadedFrom: stored, permanent });
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
@@ -311,6 +336,8 @@ export class Lifecycle {
   private dictOf(record: SessionRecord): Record<string, unknown> {
     const dict: Record<string, unknown> = Object.create(null);
     if (record.permanent) dict._permanent = true;
+    // Quart's rule: `session.permanent = False` stores `_permanent: false` (never written otherwise).
+    else if (record.metadata._permanent === false) dict._permanent = false;
     for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
     for (const name of Object.keys(record.data)) dict[name] = record.data[name];
     return dict;
