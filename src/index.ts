@@ -3,6 +3,7 @@
 export { qsession, type QSessionMiddleware } from './koa/middleware.js';
 export { session } from './koa/context-storage.js';
 export type { Session, SessionData, SessionMethods, RegenerateOptions } from './core/types.js';
+export type { SessionCookie } from './core/session-cookie.js';
 export type {
   QSessionOptions,
   SessionCookieOptions,

@@ -90,6 +90,58 @@ async function startApp(options: QSessionOptions): Promise<IdiomApp> {
         session.top = undefined;
         ctx.body = 'ok';
         return;
+      case 'forget':
+        session.user ??= 'ann';
+        session.permanent = false;
+        ctx.body = 'ok';
+        return;
+      case 'remember':
+        session.permanent = true;
+        ctx.body = 'ok';
+        return;
+      case 'remember-days':
+        session.user ??= 'ann';
+        session.cookie.maxAge = Number(arg) * DAY;
+        ctx.body = 'ok';
+        return;
+      case 'session-cookie':
+        session.cookie.maxAge = null;
+        ctx.body = 'ok';
+        return;
+      case 'cookie':
+        ctx.body = JSON.stringify({ permanent: session.permanent, cookie: session.cookie });
+        return;
+      case 'touch':
+        session.touch();
+        ctx.body = 'ok';
+        return;
+      case 'set-save':
+        session[arg!] = ctx.query.v ?? 'x';
+        session.save();
+        ctx.body = 'ok';
+        return;
+      case 'save':
+        session.save();
+        ctx.body = 'ok';
+        return;
+      case 'reload': {
+        session.user = 'unsaved';
+        const before = session.user;
+        await session.reload();
+        ctx.body = JSON.stringify({ before, after: session.toJSON() });
+        return;
+      }
+      case 'foreign':
+        try {
+          if (arg === 'save-callback') (session.save as (cb: unknown) => void)(() => undefined);
+          else if (arg === 'cookie-secure') (session.cookie as unknown as { secure: boolean }).secure = true;
+          else if (arg === 'set-maxAge') session.maxAge = 1000;
+          else ctx.body = String(session[arg!]);
+          ctx.body ??= 'accepted';
+        } catch (error) {
+          ctx.body = `${(error as Error).name}: ${(error as Error).message}`;
+        }
+        return;
       case 'identity':
         ctx.body = JSON.stringify({ same: ctx.session === session, again: ctx.session === ctx.session });
         return;
@@ -191,6 +243,102 @@ for (const [storeName, options] of [
       const browser = app.client();
       assert.equal((await browser.get('/undefined')).status, 200);
       assert.equal((await browser.get('/read')).text, '{"profile":{"name":"ann","tags":["a",null,"b"],"deep":{}}}');
+    });
+
+    it('session.permanent = false: a browser-session cookie, stored as _permanent: false, kept; = true brings Expires back', async () => {
+      const browser = app.client();
+      const reply = await browser.get('/forget');
+      assert.equal(reply.status, 200);
+      const cookie = sessionCookie(reply)!;
+      assert.ok(cookie.value);
+      assert.equal(cookie.attributes.get('expires'), undefined, 'no Expires: a browser-session cookie');
+      assert.match((await app.stored(cookie.value))!, /^\{"_permanent":false,/);
+      await browser.get('/set/later?v=1');
+      assert.equal(sessionCookie((await browser.get('/set/again?v=2')))!.attributes.get('expires'), undefined, 'later saves keep it');
+      assert.deepEqual(JSON.parse((await browser.get('/cookie')).text), { permanent: false, cookie: { maxAge: null, expires: null } });
+      const back = sessionCookie(await browser.get('/remember'))!;
+      assert.ok(Math.abs(Date.parse(back.attributes.get('expires')!) - Date.now() - 31 * DAY) < 5000);
+      assert.match((await app.stored(back.value))!, /^\{"_permanent":true,/);
+    });
+
+    it('session.cookie.maxAge = 30 days ("remember me"): cookie and store TTL follow it, on later requests too', async () => {
+      const browser = app.client();
+      const first = sessionCookie(await browser.get('/remember-days/30'))!;
+      assert.ok(Math.abs(Date.parse(first.attributes.get('expires')!) - Date.now() - 30 * DAY) < 5000);
+      const id = first.value;
+      assert.match((await app.stored(id))!, /"_lifetime":2592000/);
+      const later = sessionCookie(await browser.get('/set/x?v=1'))!;
+      assert.ok(Math.abs(Date.parse(later.attributes.get('expires')!) - Date.now() - 30 * DAY) < 5000, 'kept by a later save');
+      if (app.sessions.store.name === 'redis') {
+        const ttl = Number(await redis.server.cli('PTTL', `session:${id}`));
+        assert.ok(Math.abs(ttl - 30 * DAY) < 5000, `store TTL ${ttl}`);
+      }
+      const seen = JSON.parse((await browser.get('/cookie')).text) as { permanent: boolean; cookie: { maxAge: number } };
+      assert.deepEqual(seen.cookie.maxAge, 30 * DAY);
+      assert.equal(seen.permanent, true);
+      assert.equal(sessionCookie(await browser.get('/session-cookie'))!.attributes.get('expires'), undefined, 'maxAge = null: browser session');
+    });
+
+    it('session.touch() refreshes the store TTL and the cookie without a data write', async () => {
+      const browser = app.client();
+      await browser.get('/set/user?v=ann');
+      const id = browser.jar.get('session')!;
+      const before = await app.stored(id);
+      if (app.sessions.store.name === 'redis') await redis.server.cli('PEXPIRE', `session:${id}`, '5000');
+      const reply = await browser.get('/touch');
+      const cookie = sessionCookie(reply)!;
+      assert.equal(cookie.value, id);
+      assert.ok(Math.abs(Date.parse(cookie.attributes.get('expires')!) - Date.now() - 31 * DAY) < 5000);
+      assert.equal(await app.stored(id), before, 'data unchanged');
+      if (app.sessions.store.name === 'redis') {
+        assert.ok(Number(await redis.server.cli('PTTL', `session:${id}`)) > 30 * DAY, 'TTL restarted');
+      }
+    });
+
+    it('session.save() writes an unchanged session (its TTL restarts) and sends the cookie', async () => {
+      const browser = app.client();
+      await browser.get('/set/user?v=ann');
+      const id = browser.jar.get('session')!;
+      if (app.sessions.store.name === 'redis') await redis.server.cli('PEXPIRE', `session:${id}`, '5000');
+      const reply = await browser.get('/save');
+      assert.equal(sessionCookie(reply)?.value, id);
+      if (app.sessions.store.name === 'redis') assert.ok(Number(await redis.server.cli('PTTL', `session:${id}`)) > 30 * DAY);
+    });
+
+    it('explicit mode: session.save() is what makes a change stored', async () => {
+      const explicit = await startApp({ ...options(), explicit: true });
+      const browser = explicit.client();
+      await browser.get('/set/user?v=ann');
+      assert.equal(browser.jar.size, 0, 'not saved without save() / dirty()');
+      await browser.get('/save');
+      assert.equal(browser.jar.size, 0, 'an empty new session is never stored');
+      await browser.get('/set-save/user?v=ann');
+      const id = browser.jar.get('session');
+      assert.ok(id, 'saved with save()');
+      assert.match((await explicit.stored(id))!, /"user":"ann"/);
+      assert.equal((await browser.get('/read')).text, '{"user":"ann"}');
+    });
+
+    it('await session.reload() re-reads the store and drops unsaved changes', async () => {
+      const browser = app.client();
+      await browser.get('/set/user?v=ann');
+      const reply = JSON.parse((await browser.get('/reload')).text) as { before: string; after: Record<string, unknown> };
+      assert.deepEqual(reply, { before: 'unsaved', after: { user: 'ann' } });
+      assert.equal((await browser.get('/read')).text, '{"user":"ann"}');
+      // A fresh session has nothing stored: reload empties it.
+      const fresh = JSON.parse((await app.client().get('/reload')).text) as { after: Record<string, unknown> };
+      assert.deepEqual(fresh.after, {});
+    });
+
+    it('koa-session / express-session names on the session: an error naming ours, not a junk data key', async () => {
+      const browser = app.client();
+      assert.match((await browser.get('/foreign/set-maxAge')).text, /SessionUsageError: .*session\.cookie\.maxAge/);
+      assert.match((await browser.get('/foreign/maxAge')).text, /SessionUsageError: .*session\.cookie\.maxAge/);
+      assert.match((await browser.get('/foreign/resetMaxAge')).text, /SessionUsageError: .*session\.touch\(\)/);
+      assert.match((await browser.get('/foreign/manuallyCommit')).text, /SessionUsageError: .*save\(\)/);
+      assert.match((await browser.get('/foreign/save-callback')).text, /SessionUsageError: .*no callback/);
+      assert.match((await browser.get('/foreign/cookie-secure')).text, /SessionUsageError: .*cookie\.secure in the qsession\(\) options/);
+      assert.equal((await browser.get('/read')).text, '{}', 'nothing was stored');
     });
 
     it('ctx.session === session inside the request', async () => {
