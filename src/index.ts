@@ -8,6 +8,7 @@ export type {
   QSessionOptions,
   SessionCookieOptions,
   SameSite,
+  CookiePriority,
   StoreErrorPolicy,
   BuiltinStoreType,
   IdFormat,

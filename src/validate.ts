@@ -23,10 +23,22 @@ export function isFunction(value: unknown): boolean {
   return typeof value === 'function';
 }
 
-/** Refuses any key of `object` not in `known`, naming it as `${scope}.${key}`. */
-export function onlyKnownKeys(scope: string, object: object, known: readonly string[], what: string): void {
+/**
+ * Refuses any key of `object` not in `known`, naming it as `${scope}.${key}`. `hints` say what a
+ * name from another library is called here; `note` is added for names without a hint.
+ */
+export function onlyKnownKeys(
+  scope: string,
+  object: object,
+  known: readonly string[],
+  what: string,
+  hints: Readonly<Record<string, string>> = {},
+  note?: string,
+): void {
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw new SessionOptionsError(scope ? `${scope}.${key}` : key, `is not ${what}`);
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? hints[key] : note;
+    throw new SessionOptionsError(scope ? `${scope}.${key}` : key, hint ? `is not ${what}: ${hint}` : `is not ${what}`);
   }
 }
 

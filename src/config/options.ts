@@ -43,7 +43,13 @@ export interface SessionCookieOptions {
   secure?: boolean | 'auto';
   /** Quart: SESSION_COOKIE_SAMESITE. Default `lax`. */
   sameSite?: SameSite;
+  /** CHIPS: a cookie partitioned by top-level site, for a site embedded in others. Needs `secure`. Default false. */
+  partitioned?: boolean;
+  /** Chrome's `Priority` attribute: which cookies go last when a site has too many. Default: none. */
+  priority?: CookiePriority;
 }
+
+export type CookiePriority = 'low' | 'medium' | 'high';
 
 /** What to do when the store fails or times out. */
 export type StoreErrorPolicy =
@@ -139,6 +145,8 @@ export interface ResolvedCookieOptions {
   httpOnly: boolean;
   secure: boolean | 'auto';
   sameSite: SameSite;
+  partitioned: boolean;
+  priority: CookiePriority | undefined;
 }
 
 export interface ResolvedOptions {
