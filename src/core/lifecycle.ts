@@ -5,6 +5,7 @@ import { byteLength, type StoredValue } from '../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { normalizeAddress, sameClient } from './address.js';
 import type { SessionEvents } from './events.js';
+import { debug, debugEnabled } from './debug.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { pastMaxAge, splitStored } from './metadata.js';
 import { SessionRecord } from './record.js';
@@ -91,7 +92,10 @@ export class Lifecycle {
    */
   open(cookieId: string | undefined, context: OpenContext = {}): SessionRecord | Promise<SessionRecord> {
     if (cookieId === undefined) return this.fresh(false, context.address);
-    if (!this.isValidId(cookieId)) return this.fresh(true, context.address);
+    if (!this.isValidId(cookieId)) {
+      if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
+      return this.fresh(true, context.address);
+    }
     return this.load(cookieId, context.address);
   }
 
@@ -111,7 +115,10 @@ export class Lifecycle {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
-    if (stored === null) return this.fresh(true, address);
+    if (stored === null) {
+      if (debugEnabled) debug('cookie refused: session %s is not in the store (expired or deleted); a fresh session', idLabel(id));
+      return this.fresh(true, address);
+    }
     let dict: Record<string, unknown>;
     try {
       dict = serializer.loads(stored);
@@ -194,6 +201,7 @@ export class Lifecycle {
   private decide(record: SessionRecord, outcome: RequestOutcome, action: Action): CookieDecision {
     if (action.kind === 'none' && outcome.rotated && !outcome.failed && !outcome.isStatic && !record.isNew && !record.destroyed) {
       action = { kind: 'set', id: record.id };
+      if (debugEnabled) debug('rotation: cookie of session %s re-issued under the first signing key', idLabel(record.id));
     }
     if (action.kind !== 'set') return action;
     return { kind: 'set', id: action.id, expires: record.permanent ? new Date(Date.now() + this.ttlFor(record)) : undefined };
@@ -315,6 +323,7 @@ export class Lifecycle {
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
       if (result.status !== 'conflict') return result.status;
+      if (debugEnabled) debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(record.id), attempt + 1);
       // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
       const current = nullPrototype(serializer.loads(result.current));
       for (const name of changed) current[name] = record.data[name];
