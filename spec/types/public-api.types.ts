@@ -42,6 +42,18 @@ session.typesUserId = 'not a number';
 expectTypeOf(session.set('typesUserId', 'not a number')).toEqualTypeOf<Session>();
 // @ts-expect-error id is read-only
 session.id = 'x';
+// koa-session's idioms: ctx.session = null (logout) or a plain object; permanent and cookie.maxAge per session.
+declare const ctx: Context;
+ctx.session = null;
+ctx.session = { typesUserId: 1 };
+// @ts-expect-error ctx.session takes null or an object
+ctx.session = 5;
+session.permanent = false;
+session.cookie.maxAge = 30 * 24 * 3600 * 1000;
+session.cookie.maxAge = null;
+expectTypeOf(session.reload()).toEqualTypeOf<Promise<void>>();
+expectTypeOf(session.touch()).toEqualTypeOf<void>();
+expectTypeOf(session.save()).toEqualTypeOf<void>();
 // Keys nobody declared are still allowed, as unknown (Quart's dict).
 expectTypeOf(session.get('undeclared')).toEqualTypeOf<unknown>();
 
