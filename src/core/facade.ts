@@ -12,8 +12,8 @@ export interface FacadeTarget extends CookieTarget {
   readonly modified: boolean;
   readonly data: Record<string, unknown>;
   markedDirty: boolean;
-  readonly reloader: (() => Promise<void>) | undefined;
   assertOpen(): void;
+  reload(): Promise<void>;
   touch(): void;
   read(key: string): unknown;
   write(key: string, value: unknown): void;
@@ -77,10 +77,7 @@ class SessionFacade implements SessionMethods {
   }
   reload(callback?: unknown): Promise<void> {
     if (callback !== undefined) throw new SessionUsageError('session.reload() takes no callback: `await session.reload()`');
-    const record = this[RECORD];
-    record.assertOpen();
-    if (!record.reloader) return Promise.reject(new SessionUsageError('session.reload() needs the qsession() middleware'));
-    return record.reloader();
+    return this[RECORD].reload();
   }
   get<T = unknown>(key: string, fallback?: T): T | undefined {
     const record = this[RECORD];

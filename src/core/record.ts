@@ -49,8 +49,8 @@ export class SessionRecord implements FacadeTarget {
   touched = false;
   /** The request was committed: changes can no longer be saved, so making them is an error. */
   sealed = false;
-  /** Re-reads the session from the store (`session.reload()`); set by the middleware. */
-  reloader: (() => Promise<void>) | undefined;
+  /** Re-reads a session from the store (`session.reload()`): the lifecycle's, set by the middleware. */
+  reloader: ((record: SessionRecord) => Promise<void>) | undefined;
 
   constructor(init: SessionInit) {
     this.currentId = init.id;
@@ -141,13 +141,7 @@ export class SessionRecord implements FacadeTarget {
 
   /** Changes after the commit would be lost without a word: refuse them (reads stay allowed). */
   assertOpen(): void {
-    if (this.sealed) {
-      throw new SessionUsageError(
-        'the session was changed after its request was committed (in a timer, a callback or fire-and-forget code ' +
-          'that outlived the response, or in middleware above qsession() after it returned); such a change is never ' +
-          'saved. Make it before the response is sent (await the work in the handler)',
-      );
-    }
+    if (this.sealed) throw sealedError();
   }
 
   /** `session.permanent = value`: Quart's rule, `_permanent` is stored either way once set. */
@@ -168,6 +162,13 @@ export class SessionRecord implements FacadeTarget {
     this.assertOpen();
     this.metadata._lifetime = ms / 1000;
     this.setPermanent(true);
+  }
+
+  /** `session.reload()`: see `reloaded`. */
+  reload(): Promise<void> {
+    if (this.sealed) return Promise.reject(sealedError());
+    if (!this.reloader) return Promise.reject(new SessionUsageError('session.reload() needs the qsession() middleware'));
+    return this.reloader(this);
   }
 
   /** `session.touch()`: refresh this session's TTL and cookie when the request ends. */
@@ -217,6 +218,14 @@ export class SessionRecord implements FacadeTarget {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function sealedError(): SessionUsageError {
+  return new SessionUsageError(
+    'the session was changed after its request was committed (in a timer, a callback or fire-and-forget code ' +
+      'that outlived the response, or in middleware above qsession() after it returned); such a change is never ' +
+      'saved. Make it before the response is sent (await the work in the handler)',
+  );
+}
 
 /** A cheap structural snapshot; null when the value cannot be snapshotted (always counts as changed). */
 function fingerprint(value: unknown): Buffer | null {

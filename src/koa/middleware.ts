@@ -4,6 +4,7 @@ import type { QSessionOptions } from '../config/options.js';
 import { createStore } from '../config/store-factory.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from '../core/events.js';
 import { Lifecycle } from '../core/lifecycle.js';
+import type { SessionRecord } from '../core/record.js';
 import { boundedStoreCall } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
 import type { SessionStore } from '../stores/store.js';
@@ -45,11 +46,12 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const lifecycle = new Lifecycle({ options: resolved, store, serializer, events, guard, users: upkeep });
   const users = new UserSessions(resolved, store, serializer, guard);
   const exchange = new CookieExchange(lifecycle, resolved, events);
+  const reload = (record: SessionRecord) => lifecycle.reload(record);
 
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
     claimRequest(ctx, qsessionMiddleware);
     const { record, cookie } = await exchange.open(ctx);
-    record.reloader = () => lifecycle.reload(record);
+    record.reloader = reload;
     installSessionProperty(ctx, record.session);
     // Koa's own context storage, when the app turned it on, already makes the session reachable.
     const koaStorage = ctx.app.ctxStorage;
