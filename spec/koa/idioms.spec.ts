@@ -172,6 +172,27 @@ before(async () => {
 });
 after(() => redis.cleanup());
 
+describe("koa-session idioms with Koa's own context storage (new Koa({ asyncLocalStorage: true }))", () => {
+  it('ctx.session === session, and ctx.session = null destroys', async () => {
+    const app = new Koa({ asyncLocalStorage: true });
+    const sessions = qsession();
+    middlewares.push(sessions);
+    app.use(sessions);
+    app.use((ctx) => {
+      if (ctx.path === '/set') session.user = 'ann';
+      if (ctx.path === '/logout') ctx.session = null;
+      ctx.body = JSON.stringify({ same: ctx.session === session, data: session.toJSON() });
+    });
+    const server = await serve(app);
+    served.push(server);
+    const browser = new Client(server.url);
+    assert.deepEqual(JSON.parse((await browser.get('/set')).text), { same: true, data: { user: 'ann' } });
+    await browser.get('/logout');
+    assert.deepEqual(JSON.parse((await browser.get('/read')).text), { same: true, data: {} });
+    assert.equal(browser.jar.size, 0);
+  });
+});
+
 for (const [storeName, options] of [
   ['memory', () => ({})],
   ['redis (inferred from `redis: url`)', () => ({ redis: redis.server.url })],
@@ -339,6 +360,20 @@ for (const [storeName, options] of [
       assert.match((await browser.get('/foreign/save-callback')).text, /SessionUsageError: .*no callback/);
       assert.match((await browser.get('/foreign/cookie-secure')).text, /SessionUsageError: .*cookie\.secure in the qsession\(\) options/);
       assert.equal((await browser.get('/read')).text, '{}', 'nothing was stored');
+    });
+
+    it('rolling: a read refreshes a session with its own lifetime to that lifetime, not the default', async () => {
+      const rolling = await startApp({ ...options(), rolling: true });
+      const browser = rolling.client();
+      await browser.get('/remember-days/2');
+      const id = browser.jar.get('session')!;
+      if (rolling.sessions.store.name === 'redis') await redis.server.cli('PEXPIRE', `session:${id}`, '5000');
+      const cookie = sessionCookie(await browser.get('/read'))!;
+      assert.ok(Math.abs(Date.parse(cookie.attributes.get('expires')!) - Date.now() - 2 * DAY) < 5000);
+      if (rolling.sessions.store.name === 'redis') {
+        const ttl = Number(await redis.server.cli('PTTL', `session:${id}`));
+        assert.ok(Math.abs(ttl - 2 * DAY) < 5000, `store TTL ${ttl}`);
+      }
     });
 
     it('ctx.session === session inside the request', async () => {
