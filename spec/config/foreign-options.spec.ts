@@ -50,6 +50,8 @@ describe('koa-session / express-session option names: "did you mean"', () => {
   it("maxAge: 'session' points at permanent: false; an unknown name mentions where koa-session's maxAge went", () => {
     refused({ maxAge: 'session' }, 'maxAge', /permanent: false/);
     refused({ sessionLength: 5 }, 'sessionLength', /koa-session: its `maxAge` is `lifetime` here/);
+    refused({ lifetme: 5 }, 'lifetme', /did you mean "lifetime"\?/);
+    refused({ cookie: { samesite: 'lax' } }, 'cookie.samesite', /did you mean "sameSite"\?/);
   });
 
   it('maxAge without lifetime warns that it is the absolute lifetime (and with lifetime, it does not)', async () => {

@@ -60,7 +60,11 @@ export type StoreErrorPolicy =
 export type BuiltinStoreType = 'memory' | 'redis' | 'memcached' | 'filesystem';
 
 export interface QSessionOptions {
-  /** Built-in store by name (Quart: SESSION_TYPE). Default `memory`. Ignored when `store` is given. */
+  /**
+   * Built-in store by name (Quart: SESSION_TYPE). Without it, `redis`, `memcached` or `directory`
+   * selects its store, else `memory`. Naming another store than a sub-option given is an error.
+   * Ignored when `store` is given.
+   */
   type?: BuiltinStoreType;
   /** Any object implementing `SessionStore`; takes precedence over `type`. */
   store?: SessionStore;
