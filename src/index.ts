@@ -46,9 +46,13 @@ import type { Session } from './core/types.js';
 
 declare module 'koa' {
   interface DefaultContext {
-    /** The request's session (the same object as the global `session`, inside the request). */
-    get session(): Session;
-    /** `null` destroys the session (koa-session's logout); a plain object replaces its data. */
-    set session(value: Session | Record<string, unknown> | null);
+    /**
+     * The request's session (the same object as the global `session`, inside the request).
+     * Assigning `null` destroys it and a plain object replaces its data (koa-session's semantics);
+     * the type stays `Session` for reading, so in TypeScript write `session.destroy()` (or
+     * `ctx.session = null as never`). A get/set pair would say it better, but two copies of such an
+     * augmentation (this package's ESM and CommonJS typings in one program) do not merge.
+     */
+    session: Session;
   }
 }
