@@ -193,6 +193,31 @@ describe("koa-session idioms with Koa's own context storage (new Koa({ asyncLoca
   });
 });
 
+describe('ctx.session read from another request', () => {
+  it("a ctx kept past its request gives that request's session, never the current one", async () => {
+    const app = new Koa();
+    const sessions = qsession();
+    middlewares.push(sessions);
+    app.use(sessions);
+    let kept: Koa.Context | undefined;
+    app.use((ctx) => {
+      if (ctx.path === '/keep') {
+        session.user = String(ctx.query.user);
+        kept = ctx;
+      }
+      ctx.body = JSON.stringify({ mine: session.get('user') ?? null, kept: kept?.session.get('user') ?? null });
+    });
+    const server = await serve(app);
+    served.push(server);
+    await new Client(server.url).get('/keep?user=ann');
+    const other = new Client(server.url);
+    await other.get('/keep?user=bob');
+    kept = undefined;
+    await new Client(server.url).get('/keep?user=ann');
+    assert.deepEqual(JSON.parse((await other.get('/read')).text), { mine: 'bob', kept: 'ann' });
+  });
+});
+
 for (const [storeName, options] of [
   ['memory', () => ({})],
   ['redis (inferred from `redis: url`)', () => ({ redis: redis.server.url })],
