@@ -95,6 +95,12 @@ async function startApp(options: QSessionOptions): Promise<IdiomApp> {
         session.permanent = false;
         ctx.body = 'ok';
         return;
+      case 'slow-forget':
+        void session.user; // loaded before the other request saves
+        await sleep(80);
+        session.permanent = false;
+        ctx.body = 'ok';
+        return;
       case 'remember':
         session.permanent = true;
         ctx.body = 'ok';
@@ -305,6 +311,20 @@ for (const [storeName, options] of [
       const back = sessionCookie(await browser.get('/remember'))!;
       assert.ok(Math.abs(Date.parse(back.attributes.get('expires')!) - Date.now() - 31 * DAY) < 5000);
       assert.match((await app.stored(back.value))!, /^\{"_permanent":true,/);
+    });
+
+    it('session.permanent = false survives a concurrent save (merged like a data key)', async () => {
+      const browser = app.client();
+      await browser.get('/set/user?v=ann');
+      const id = browser.jar.get('session')!;
+      await Promise.all([browser.get('/slow-forget'), (async () => {
+        await sleep(20);
+        await browser.get('/set/other?v=1');
+      })()]);
+      const stored = (await app.stored(id))!;
+      assert.match(stored, /"_permanent":false/);
+      assert.match(stored, /"other":"1"/);
+      assert.deepEqual(JSON.parse((await browser.get('/cookie')).text).permanent, false);
     });
 
     it('session.cookie.maxAge = 30 days ("remember me"): cookie and store TTL follow it, on later requests too', async () => {

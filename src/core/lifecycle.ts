@@ -319,7 +319,8 @@ export class Lifecycle {
     const key = options.keyPrefix + record.id;
     const changed = record.changed();
     let expected = record.loadedFrom as StoredValue;
-    let value = this.dump(this.dictOf(record));
+    const own = this.dictOf(record);
+    let value = this.dump(own);
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
       if (result.status !== 'conflict') return result.status;
@@ -328,6 +329,8 @@ export class Lifecycle {
       const current = nullPrototype(serializer.loads(result.current));
       for (const name of changed) current[name] = record.data[name];
       for (const name of record.removedKeys) delete current[name];
+      // `session.permanent` / `session.cookie.maxAge` set in this request win like data keys do.
+      for (const name of record.changedMetadata) if (name in own) current[name] = own[name];
       expected = result.current;
       value = this.dump(current);
     }

@@ -45,6 +45,8 @@ export class SessionRecord implements FacadeTarget {
   readonly session: Session;
   /** See SessionInit.defaultLifetime. */
   readonly defaultLifetime: number;
+  /** Metadata keys this request set (`_permanent`, `_lifetime`): re-applied when a save merges. */
+  readonly changedMetadata = new Set<string>();
   /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
   touched = false;
   /** The request was committed: changes can no longer be saved, so making them is an error. */
@@ -149,6 +151,7 @@ export class SessionRecord implements FacadeTarget {
     this.assertOpen();
     this.permanent = value;
     this.metadata._permanent = value;
+    this.changedMetadata.add('_permanent');
     this.markedDirty = true;
   }
 
@@ -161,6 +164,7 @@ export class SessionRecord implements FacadeTarget {
   setLifetime(ms: number): void {
     this.assertOpen();
     this.metadata._lifetime = ms / 1000;
+    this.changedMetadata.add('_lifetime');
     this.setPermanent(true);
   }
 
@@ -186,6 +190,7 @@ export class SessionRecord implements FacadeTarget {
     this.changedKeys.clear();
     this.removedKeys.clear();
     this.exposed.clear();
+    this.changedMetadata.clear();
     this.markedDirty = false;
     this.touched = false;
     if (loaded === null) {
