@@ -23,7 +23,7 @@ export const DEFAULTS = {
   reverseProxy: false,
   proxyHops: 1,
   pinning: 'exact',
-  cookie: { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'lax' },
+  cookie: { name: 'session', path: '/', httpOnly: true, secure: false, sameSite: 'lax', partitioned: false },
   memory: { maxEntries: 100_000 },
   redis: { url: 'redis://localhost:6379' },
   memcached: { servers: '127.0.0.1:11211', itemLimit: 1024 * 1024, timeout: 500 },

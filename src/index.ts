@@ -3,10 +3,12 @@
 export { qsession, type QSessionMiddleware } from './koa/middleware.js';
 export { session } from './koa/context-storage.js';
 export type { Session, SessionData, SessionMethods, RegenerateOptions } from './core/types.js';
+export type { SessionCookie } from './core/session-cookie.js';
 export type {
   QSessionOptions,
   SessionCookieOptions,
   SameSite,
+  CookiePriority,
   StoreErrorPolicy,
   BuiltinStoreType,
   IdFormat,
@@ -54,7 +56,13 @@ import type { Session } from './core/types.js';
 
 declare module 'koa' {
   interface DefaultContext {
-    /** The request's session (the same object as the global `session`). */
+    /**
+     * The request's session (the same object as the global `session`, inside the request).
+     * Assigning `null` destroys it and a plain object replaces its data (koa-session's semantics);
+     * the type stays `Session` for reading, so in TypeScript write `session.destroy()` (or
+     * `ctx.session = null as never`). A get/set pair would say it better, but two copies of such an
+     * augmentation (this package's ESM and CommonJS typings in one program) do not merge.
+     */
     session: Session;
   }
 }

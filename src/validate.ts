@@ -23,11 +23,48 @@ export function isFunction(value: unknown): boolean {
   return typeof value === 'function';
 }
 
-/** Refuses any key of `object` not in `known`, naming it as `${scope}.${key}`. */
-export function onlyKnownKeys(scope: string, object: object, known: readonly string[], what: string): void {
+/**
+ * Refuses any key of `object` not in `known`, naming it as `${scope}.${key}`. `hints` say what a
+ * name from another library is called here; `note` is added for names without a hint.
+ */
+export function onlyKnownKeys(
+  scope: string,
+  object: object,
+  known: readonly string[],
+  what: string,
+  hints: Readonly<Record<string, string>> = {},
+  note?: string,
+): void {
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw new SessionOptionsError(scope ? `${scope}.${key}` : key, `is not ${what}`);
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    const hint = Object.hasOwn(hints, key) ? hints[key] : near !== undefined ? `did you mean "${near}"?` : note;
+    throw new SessionOptionsError(scope ? `${scope}.${key}` : key, hint ? `is not ${what}: ${hint}` : `is not ${what}`);
   }
+}
+
+/** The known name within two edits of `name` (a typo, a case slip), if there is exactly one best. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function describe(value: unknown): string {

@@ -18,7 +18,9 @@ describe('options', () => {
     assert.equal(resolved.lifetime, 31 * 24 * 3600 * 1000);
     assert.equal(resolved.explicit, false);
     assert.equal(resolved.staticFile, false);
-    assert.deepEqual(resolved.cookie, { name: 'session', path: '/', domain: undefined, httpOnly: true, secure: false, sameSite: 'lax' });
+    assert.deepEqual(resolved.cookie, {
+      name: 'session', path: '/', domain: undefined, httpOnly: true, secure: false, sameSite: 'lax', partitioned: false, priority: undefined,
+    });
   });
 
   it('every bad option is an error at start-up that names it', () => {

@@ -37,11 +37,15 @@ describe('the session object', () => {
 
   it('refuses data properties named like its methods, with a clear error', () => {
     const { session } = fresh();
-    for (const name of ['get', 'keys', 'dirty', 'destroy', 'id', 'isNew', 'modified', 'permanent', 'then']) {
+    for (const name of ['get', 'keys', 'dirty', 'destroy', 'id', 'isNew', 'modified', 'then', 'cookie', 'save', 'touch', 'reload']) {
       assert.throws(() => {
         (session as Record<string, unknown>)[name] = 1;
       }, (error: unknown) => error instanceof SessionUsageError && error.message.includes(`"${name}"`));
     }
+    // `permanent` is settable, to a boolean only.
+    assert.throws(() => {
+      (session as Record<string, unknown>).permanent = 1;
+    }, (error: unknown) => error instanceof SessionUsageError && error.message.includes('session.permanent must be true or false'));
     // Data shared with Python may use such a name: the methods reach it.
     session.set('keys', ['a']);
     assert.deepEqual(session.get('keys'), ['a']);

@@ -44,6 +44,14 @@ session.typesUserId = 'not a number';
 expectTypeOf(session.set('typesUserId', 'not a number')).toEqualTypeOf<Session>();
 // @ts-expect-error id is read-only
 session.id = 'x';
+// koa-session's idioms: permanent and cookie.maxAge per session. (`ctx.session = null` works at run
+// time; its type stays Session, see src/index.ts.)
+session.permanent = false;
+session.cookie.maxAge = 30 * 24 * 3600 * 1000;
+session.cookie.maxAge = null;
+expectTypeOf(session.reload()).toEqualTypeOf<Promise<void>>();
+expectTypeOf(session.touch()).toEqualTypeOf<void>();
+expectTypeOf(session.save()).toEqualTypeOf<void>();
 // Keys nobody declared are still allowed, as unknown (Quart's dict).
 expectTypeOf(session.get('undeclared')).toEqualTypeOf<unknown>();
 

@@ -47,7 +47,13 @@ export interface SessionCookieOptions {
   secure?: boolean | 'auto';
   /** Quart: SESSION_COOKIE_SAMESITE. Default `lax`. */
   sameSite?: SameSite;
+  /** CHIPS: a cookie partitioned by top-level site, for a site embedded in others. Needs `secure`. Default false. */
+  partitioned?: boolean;
+  /** Chrome's `Priority` attribute: which cookies go last when a site has too many. Default: none. */
+  priority?: CookiePriority;
 }
+
+export type CookiePriority = 'low' | 'medium' | 'high';
 
 /** What to do when the store fails or times out. */
 export type StoreErrorPolicy =
@@ -58,7 +64,11 @@ export type StoreErrorPolicy =
 export type BuiltinStoreType = 'memory' | 'redis' | 'memcached' | 'filesystem';
 
 export interface QSessionOptions {
-  /** Built-in store by name (Quart: SESSION_TYPE). Default `memory`. Ignored when `store` is given. */
+  /**
+   * Built-in store by name (Quart: SESSION_TYPE). Without it, `redis`, `memcached` or `directory`
+   * selects its store, else `memory`. Naming another store than a sub-option given is an error.
+   * Ignored when `store` is given.
+   */
   type?: BuiltinStoreType;
   /** Any object implementing `SessionStore`; takes precedence over `type`. */
   store?: SessionStore;
@@ -148,6 +158,8 @@ export interface ResolvedCookieOptions {
   httpOnly: boolean;
   secure: boolean | 'auto';
   sameSite: SameSite;
+  partitioned: boolean;
+  priority: CookiePriority | undefined;
 }
 
 export interface ResolvedOptions {

@@ -3,6 +3,7 @@ import { SessionOptionsError } from '../errors.js';
 import { resolveSerializer } from '../serializers/index.js';
 import { bool, check, describe, isFunction, onlyKnownKeys, positiveInt } from '../validate.js';
 import { resolveQuartPinning } from './quart-pinning.js';
+import { COOKIE_OPTION_HINTS, OPTION_HINTS, UNKNOWN_OPTION_NOTE } from './hints.js';
 import type { QSessionOptions, ResolvedCookieOptions, ResolvedOptions, SameSite, SessionCookieOptions, SigningKey } from './options.js';
 
 /**
@@ -17,7 +18,7 @@ const OPTION_NAMES: { readonly [K in keyof Required<QSessionOptions>]: true } = 
 };
 export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTION_NAMES);
 const COOKIE_OPTION_NAMES: { readonly [K in keyof Required<SessionCookieOptions>]: true } = {
-  name: true, path: true, domain: true, httpOnly: true, secure: true, sameSite: true,
+  name: true, path: true, domain: true, httpOnly: true, secure: true, sameSite: true, partitioned: true, priority: true,
 };
 export const KNOWN_COOKIE_OPTIONS: readonly string[] = Object.keys(COOKIE_OPTION_NAMES);
 
@@ -33,9 +34,9 @@ const KEY_PREFIX = /^[A-Za-z0-9_:.-]{0,100}$/;
 
 export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new SessionOptionsError('options', 'must be an object');
-  onlyKnownKeys('', options, KNOWN_OPTIONS, 'a koa-qsession option');
+  onlyKnownKeys('', options, KNOWN_OPTIONS, 'a koa-qsession option', OPTION_HINTS, UNKNOWN_OPTION_NOTE);
   const cookie = resolveCookie(options.cookie ?? {});
-  return {
+  const resolved: ResolvedOptions = {
     keyPrefix: check('keyPrefix', options.keyPrefix, DEFAULTS.keyPrefix, (v) => typeof v === 'string' && KEY_PREFIX.test(v),
       'must be at most 100 characters of A-Z a-z 0-9 _ : . -'),
     permanent: bool('permanent', options.permanent, DEFAULTS.permanent),
@@ -62,10 +63,29 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
     pinning: check('pinning', options.pinning, DEFAULTS.pinning, (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
     quartPinning: resolveQuartPinning(options),
     keys: resolveKeys(options.keys),
-    maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive whole number of ms'),
+    maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0,
+      (options.maxAge as unknown) === 'session'
+        ? "must be a positive whole number of ms: koa-session's maxAge 'session' (a browser-session cookie) is `permanent: false` here"
+        : 'must be a positive whole number of ms (the absolute lifetime; the idle lifetime is `lifetime`)'),
     userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
       'must be a non-empty data key name'),
   };
+  warnAboutMaxAge(options);
+  return resolved;
+}
+
+/**
+ * koa-session's `maxAge` is an idle lifetime (refreshed on every save); ours is absolute and ends an
+ * active session too. Given alone it is ambiguous: say so once per middleware, and how to be clear.
+ */
+function warnAboutMaxAge(options: QSessionOptions): void {
+  if (options.maxAge === undefined || options.lifetime !== undefined) return;
+  process.emitWarning(
+    'koa-qsession: `maxAge` is the absolute lifetime of a session (from its creation, however active). ' +
+      "koa-session's `maxAge` (idle lifetime, refreshed on each save) is `lifetime` here. " +
+      'Give `lifetime` too to say which you mean (the default is 31 days).',
+    { code: 'QSESSION_MAXAGE_MEANING' },
+  );
 }
 
 /** Signing keys as bytes. Short keys are refused: the key is all that stands between a client and forged cookies. */
@@ -82,7 +102,7 @@ function resolveKeys(keys: readonly SigningKey[] | undefined): readonly Uint8Arr
 
 function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
   if (cookie === null || typeof cookie !== 'object') throw new SessionOptionsError('cookie', 'must be an object');
-  onlyKnownKeys('cookie', cookie, KNOWN_COOKIE_OPTIONS, 'a cookie option');
+  onlyKnownKeys('cookie', cookie, KNOWN_COOKIE_OPTIONS, 'a cookie option', COOKIE_OPTION_HINTS);
   const resolved: ResolvedCookieOptions = {
     name: check('cookie.name', cookie.name, DEFAULTS.cookie.name, (v) => typeof v === 'string' && TOKEN.test(v), 'must be a cookie name (an HTTP token)'),
     path: check('cookie.path', cookie.path, DEFAULTS.cookie.path, (v) => typeof v === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(v), 'must start with / and hold no ";" or control characters'),
@@ -92,7 +112,12 @@ function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
     secure: check('cookie.secure', cookie.secure, DEFAULTS.cookie.secure as boolean | 'auto', (v) => typeof v === 'boolean' || v === 'auto', 'must be true, false or "auto"'),
     sameSite: check('cookie.sameSite', cookie.sameSite, DEFAULTS.cookie.sameSite as SameSite, (v) => v === 'lax' || v === 'strict' || v === 'none' || v === false,
       'must be "lax", "strict", "none" or false'),
+    partitioned: bool('cookie.partitioned', cookie.partitioned, DEFAULTS.cookie.partitioned),
+    priority: check('cookie.priority', cookie.priority, undefined, (v) => v === 'low' || v === 'medium' || v === 'high', 'must be "low", "medium" or "high"'),
   };
+  if (resolved.partitioned && resolved.secure === false) {
+    throw new SessionOptionsError('cookie.partitioned', 'requires cookie.secure (true, or "auto" behind HTTPS): browsers drop Partitioned cookies that are not Secure');
+  }
   if (resolved.sameSite === 'none' && resolved.secure === false) {
     throw new SessionOptionsError('cookie.sameSite', '"none" requires cookie.secure (browsers drop SameSite=None cookies that are not Secure)');
   }

@@ -6,6 +6,7 @@ import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { sameClient } from './address.js';
 import { comparablePin } from './pin-rule.js';
 import type { SessionEvents } from './events.js';
+import { debug, debugEnabled } from './debug.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { pastMaxAge, splitStored } from './metadata.js';
 import { SessionRecord } from './record.js';
@@ -92,7 +93,10 @@ export class Lifecycle {
    */
   open(cookieId: string | undefined, context: OpenContext = {}): SessionRecord | Promise<SessionRecord> {
     if (cookieId === undefined) return this.fresh(false, context.address);
-    if (!this.isValidId(cookieId)) return this.fresh(true, context.address);
+    if (!this.isValidId(cookieId)) {
+      if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
+      return this.fresh(true, context.address);
+    }
     return this.load(cookieId, context.address);
   }
 
@@ -101,7 +105,8 @@ export class Lifecycle {
    * `address`: the client address the session is pinned to (Quart's `_addr`).
    */
   fresh(replacesCookie: boolean, address?: string): SessionRecord {
-    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
+    const { options } = this.deps;
+    const record = new SessionRecord({ isNew: true, permanent: options.permanent, newId: this.newId, defaultLifetime: options.lifetime });
     if (address !== undefined) record.metadata._addr = address;
     record.staleCookie = replacesCookie;
     return record;
@@ -111,7 +116,10 @@ export class Lifecycle {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
-    if (stored === null) return this.fresh(true, address);
+    if (stored === null) {
+      if (debugEnabled) debug('cookie refused: session %s is not in the store (expired or deleted); a fresh session', idLabel(id));
+      return this.fresh(true, address);
+    }
     let dict: Record<string, unknown>;
     try {
       dict = serializer.loads(stored);
@@ -154,8 +162,10 @@ export class Lifecycle {
       }
     }
     const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
+    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId, defaultLifetime: options.lifetime });
     if (adopted) record.markedDirty = true;
+    // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
+    if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)));
     await this.users?.loaded(record, key);
     return record;
   }
@@ -171,7 +181,8 @@ export class Lifecycle {
    * Used for the store TTL on writes and for the cookie's expiry.
    */
   private ttlFor(record: SessionRecord): number {
-    const { lifetime, maxAge } = this.deps.options;
+    const { maxAge } = this.deps.options;
+    const lifetime = record.lifetime;
     const created = record.metadata._created;
     if (maxAge === undefined || typeof created !== 'number') return lifetime;
     return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
@@ -184,7 +195,7 @@ export class Lifecycle {
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
     // `modified` compares snapshots of the objects the handler touched: work it out once.
     const modified = record.modified;
-    if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.decide(record, outcome, this.idleCookie(record, outcome));
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) return this.decide(record, outcome, this.idleCookie(record, outcome));
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
   }
 
@@ -195,6 +206,7 @@ export class Lifecycle {
   private decide(record: SessionRecord, outcome: RequestOutcome, action: Action): CookieDecision {
     if (action.kind === 'none' && outcome.rotated && !outcome.failed && !outcome.isStatic && !record.isNew && !record.destroyed) {
       action = { kind: 'set', id: record.id };
+      if (debugEnabled) debug('rotation: cookie of session %s re-issued under the first signing key', idLabel(record.id));
     }
     if (action.kind !== 'set') return action;
     return { kind: 'set', id: action.id, expires: record.permanent ? new Date(Date.now() + this.ttlFor(record)) : undefined };
@@ -217,6 +229,7 @@ export class Lifecycle {
     const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || modified;
     if (!wantsWrite) {
       await this.retire(record);
+      if (record.touched && !record.isNew && !outcome.isStatic) return this.touch(record);
       return this.idleCookie(record, outcome);
     }
     if (outcome.isStatic) return this.saveOnStatic(record);
@@ -224,6 +237,26 @@ export class Lifecycle {
     const action = await this.write(record);
     await this.retire(record);
     return action;
+  }
+
+  /** `session.touch()` on a session with nothing to write: restart its TTL, re-send its cookie. */
+  private async touch(record: SessionRecord): Promise<Action> {
+    await this.guard('touch', this.deps.store.touch(this.deps.options.keyPrefix + record.id, this.ttlFor(record)));
+    return { kind: 'set', id: record.id };
+  }
+
+  /**
+   * `session.reload()`: what the store holds for this session now, replacing the request's unsaved
+   * changes. A session never stored (or moved to a new id) has nothing to re-read: its changes go.
+   */
+  async reload(record: SessionRecord): Promise<void> {
+    const { options, store, serializer } = this.deps;
+    if (record.isNew) return record.reloaded(null);
+    const stored = await this.guard('get', store.get(options.keyPrefix + record.id));
+    if (stored === null) return record.reloaded(null);
+    const { data, metadata } = splitStored(serializer.loads(stored));
+    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
+    record.reloaded({ data, metadata, loadedFrom: stored, permanent });
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
@@ -291,14 +324,18 @@ export class Lifecycle {
     const key = options.keyPrefix + record.id;
     const changed = record.changed();
     let expected = record.loadedFrom as StoredValue;
-    let value = this.dump(this.dictOf(record));
+    const own = this.dictOf(record);
+    let value = this.dump(own);
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
       if (result.status !== 'conflict') return result.status;
+      if (debugEnabled) debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(record.id), attempt + 1);
       // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
       const current = nullPrototype(serializer.loads(result.current));
       for (const name of changed) current[name] = record.data[name];
       for (const name of record.removedKeys) delete current[name];
+      // `session.permanent` / `session.cookie.maxAge` set in this request win like data keys do.
+      for (const name of record.changedMetadata) if (name in own) current[name] = own[name];
       expected = result.current;
       value = this.dump(current);
     }
@@ -316,6 +353,8 @@ export class Lifecycle {
   private dictOf(record: SessionRecord): Record<string, unknown> {
     const dict: Record<string, unknown> = Object.create(null);
     if (record.permanent) dict._permanent = true;
+    // Quart's rule: `session.permanent = False` stores `_permanent: false` (never written otherwise).
+    else if (record.metadata._permanent === false) dict._permanent = false;
     for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
     for (const name of Object.keys(record.data)) dict[name] = record.data[name];
     return dict;

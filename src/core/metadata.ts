@@ -1,7 +1,18 @@
 /** Quart-Session's metadata rules: the keys it keeps in the stored dict beside the data. */
 
-/** Keys Quart-Session keeps in the stored dict for itself; never visible as data. */
-export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created']);
+/**
+ * Keys Quart-Session keeps in the stored dict for itself; never visible as data. `_created`
+ * (option `maxAge`) and `_lifetime` (a session's own idle lifetime, in seconds) are ours: written
+ * only when used, so a session that uses neither is byte-identical to Quart's. A Quart app reading
+ * one sees it as an ordinary data key and writes it back unchanged.
+ */
+export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created', '_lifetime']);
+
+/** A session's idle lifetime in ms: its stored `_lifetime` (seconds) when valid, else `fallback`. */
+export function lifetimeOf(metadata: Record<string, unknown>, fallback: number): number {
+  const seconds = metadata._lifetime;
+  return typeof seconds === 'number' && seconds > 0 && Number.isFinite(seconds) ? Math.ceil(seconds * 1000) : fallback;
+}
 
 /** A stored dict split into the handler's data and the metadata keys (both null-prototype). */
 export function splitStored(dict: Record<string, unknown>): { data: Record<string, unknown>; metadata: Record<string, unknown> } {

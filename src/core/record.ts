@@ -1,7 +1,7 @@
 import { serialize as fingerprintOf } from 'node:v8';
 import { SessionUsageError } from '../errors.js';
 import { createFacade, type FacadeTarget } from './facade.js';
-import { METADATA_KEYS } from './metadata.js';
+import { lifetimeOf, METADATA_KEYS } from './metadata.js';
 import type { RegenerateOptions, Session } from './types.js';
 
 export interface SessionInit {
@@ -15,6 +15,8 @@ export interface SessionInit {
   loadedFrom?: unknown;
   /** Makes fresh ids for `regenerate()` and `destroy()`. */
   newId: () => string;
+  /** The idle lifetime (ms) of sessions without one of their own (option `lifetime`). */
+  defaultLifetime?: number;
 }
 
 /**
@@ -41,6 +43,16 @@ export class SessionRecord implements FacadeTarget {
   staleCookie = false;
   readonly newId: () => string;
   readonly session: Session;
+  /** See SessionInit.defaultLifetime. */
+  readonly defaultLifetime: number;
+  /** Metadata keys this request set (`_permanent`, `_lifetime`): re-applied when a save merges. */
+  readonly changedMetadata = new Set<string>();
+  /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
+  touched = false;
+  /** The request was committed: changes can no longer be saved, so making them is an error. */
+  sealed = false;
+  /** Re-reads a session from the store (`session.reload()`): the lifecycle's, set by the middleware. */
+  reloader: ((record: SessionRecord) => Promise<void>) | undefined;
 
   constructor(init: SessionInit) {
     this.currentId = init.id;
@@ -50,6 +62,7 @@ export class SessionRecord implements FacadeTarget {
     this.metadata = init.metadata ?? Object.create(null);
     this.loadedFrom = init.loadedFrom;
     this.newId = init.newId;
+    this.defaultLifetime = init.defaultLifetime ?? 0;
     this.session = createFacade(this);
   }
 
@@ -70,6 +83,7 @@ export class SessionRecord implements FacadeTarget {
   }
 
   write(key: string, value: unknown): void {
+    this.assertOpen();
     if (METADATA_KEYS.has(key)) throw new SessionUsageError(`"${key}" is kept by koa-qsession itself and cannot be set as data`);
     this.data[key] = value;
     this.changedKeys.add(key);
@@ -77,6 +91,7 @@ export class SessionRecord implements FacadeTarget {
   }
 
   remove(key: string): boolean {
+    this.assertOpen();
     if (!(key in this.data)) return false;
     delete this.data[key];
     this.changedKeys.delete(key);
@@ -105,6 +120,7 @@ export class SessionRecord implements FacadeTarget {
   }
 
   regenerate(options: RegenerateOptions = {}): void {
+    this.assertOpen();
     const keep = options.keep ?? 'all';
     if (keep !== 'all') {
       const kept = keep === 'none' ? new Set<string>() : new Set(keep);
@@ -115,6 +131,7 @@ export class SessionRecord implements FacadeTarget {
   }
 
   destroy(): void {
+    this.assertOpen();
     this.retire();
     this.data = Object.create(null);
     this.changedKeys.clear();
@@ -122,6 +139,78 @@ export class SessionRecord implements FacadeTarget {
     this.exposed.clear();
     this.destroyed = true;
     this.markedDirty = false;
+  }
+
+  /** Changes after the commit would be lost without a word: refuse them (reads stay allowed). */
+  assertOpen(): void {
+    if (this.sealed) throw sealedError();
+  }
+
+  /** `session.permanent = value`: Quart's rule, `_permanent` is stored either way once set. */
+  setPermanent(value: boolean): void {
+    this.assertOpen();
+    this.permanent = value;
+    this.metadata._permanent = value;
+    this.changedMetadata.add('_permanent');
+    this.markedDirty = true;
+  }
+
+  /** This session's own idle lifetime in ms (`_lifetime`, stored in seconds), or the default. */
+  get lifetime(): number {
+    return lifetimeOf(this.metadata, this.defaultLifetime);
+  }
+
+  /** `session.cookie.maxAge = ms`: this session's own idle lifetime; a persistent cookie. */
+  setLifetime(ms: number): void {
+    this.assertOpen();
+    this.metadata._lifetime = ms / 1000;
+    this.changedMetadata.add('_lifetime');
+    this.setPermanent(true);
+  }
+
+  /** `session.reload()`: see `reloaded`. */
+  reload(): Promise<void> {
+    if (this.sealed) return Promise.reject(sealedError());
+    if (!this.reloader) return Promise.reject(new SessionUsageError('session.reload() needs the qsession() middleware'));
+    return this.reloader(this);
+  }
+
+  /** `session.touch()`: refresh this session's TTL and cookie when the request ends. */
+  touch(): void {
+    this.assertOpen();
+    this.touched = true;
+  }
+
+  /**
+   * `session.reload()`: take what the store holds now (null: the session is gone there), dropping
+   * this request's unsaved changes. A `destroy()` or `regenerate()` made before stays made.
+   */
+  reloaded(loaded: { data: Record<string, unknown>; metadata: Record<string, unknown>; loadedFrom: unknown; permanent: boolean } | null): void {
+    this.assertOpen();
+    this.changedKeys.clear();
+    this.removedKeys.clear();
+    this.exposed.clear();
+    this.changedMetadata.clear();
+    this.markedDirty = false;
+    this.touched = false;
+    if (loaded === null) {
+      if (!this.isNew) {
+        // The cookie names a session the store no longer has: continue as a fresh one, clear the cookie.
+        this.staleCookie = true;
+        this.currentId = undefined;
+        this.isNew = true;
+        this.loadedFrom = undefined;
+      }
+      const metadata: Record<string, unknown> = Object.create(null);
+      if (this.metadata._addr !== undefined) metadata._addr = this.metadata._addr;
+      this.metadata = metadata;
+      this.data = Object.create(null);
+      return;
+    }
+    this.data = loaded.data;
+    this.metadata = loaded.metadata;
+    this.loadedFrom = loaded.loadedFrom;
+    this.permanent = loaded.permanent;
   }
 
   /** The old id goes to the retired list; the session continues under a fresh, unsaved id. */
@@ -134,6 +223,14 @@ export class SessionRecord implements FacadeTarget {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function sealedError(): SessionUsageError {
+  return new SessionUsageError(
+    'the session was changed after its request was committed (in a timer, a callback or fire-and-forget code ' +
+      'that outlived the response, or in middleware above qsession() after it returned); such a change is never ' +
+      'saved. Make it before the response is sent (await the work in the handler)',
+  );
+}
 
 /** A cheap structural snapshot; null when the value cannot be snapshotted (always counts as changed). */
 function fingerprint(value: unknown): Buffer | null {

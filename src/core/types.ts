@@ -1,3 +1,4 @@
+import type { SessionCookie } from './session-cookie.js';
 
 /**
  * The shape of your session data. Augment it to type `session` and `ctx.session`:
@@ -26,8 +27,14 @@ export interface SessionMethods {
   readonly isNew: boolean;
   /** True when data changed in this request, nested changes included. */
   readonly modified: boolean;
-  /** Whether the cookie outlives the browser session (option `permanent`, Quart's `_permanent`). */
-  readonly permanent: boolean;
+  /**
+   * Whether the cookie outlives the browser session (option `permanent`, Quart's `_permanent`).
+   * Settable per session: `false` for "remember me" off (a browser-session cookie; stored as
+   * `_permanent: false`, as Quart does), `true` back.
+   */
+  permanent: boolean;
+  /** This session's cookie lifetime: `session.cookie.maxAge = 30 * DAY` ("remember me"), `= null` (browser session). */
+  readonly cookie: SessionCookie;
   get<K extends Key>(key: K): SessionData[K] | undefined;
   get<K extends Key>(key: K, fallback: SessionData[K]): SessionData[K];
   get<T = unknown>(key: string, fallback?: T): T | undefined;
@@ -41,6 +48,12 @@ export interface SessionMethods {
   toJSON(): Record<string, unknown>;
   /** Mark the session for saving. Required in `explicit` mode (Quart's `session.dirty()`). */
   dirty(): void;
+  /** Write the session when the request ends even if nothing changed (explicit mode too). koa-session's `save()`. */
+  save(): void;
+  /** Restart this session's idle lifetime now: store TTL and cookie expiry, without a data write. */
+  touch(): void;
+  /** Re-read the session from the store, dropping this request's unsaved changes. */
+  reload(): Promise<void>;
   /** Move the session to a fresh id (after login): the old id stops working when the request ends. */
   regenerate(options?: RegenerateOptions): void;
   /** Delete the session from the store and clear the cookie. Data set afterwards starts a new session. */

@@ -17,19 +17,25 @@ export const sessionStorage: AsyncLocalStorage<Session> = ((globalThis as Global
  * `session` finds the request through Koa's `app.currentContext` instead. Shared like the above.
  */
 const KOA_STORAGES_KEY = Symbol.for('koa-qsession.koa-storages');
-type KoaStorage = AsyncLocalStorage<{ session?: Session }>;
+/**
+ * Where the middleware keeps the request's session on `ctx` (`ctx.session` is an accessor over it,
+ * see session-property.ts). Registered, so the ESM and CommonJS builds find each other's.
+ */
+export const CTX_SESSION: unique symbol = Symbol.for('koa-qsession.ctx-session');
+type KoaStorage = AsyncLocalStorage<{ [CTX_SESSION]?: Session }>;
 const koaStorages: Set<KoaStorage> = ((globalThis as Global & { [KOA_STORAGES_KEY]?: Set<KoaStorage> })[KOA_STORAGES_KEY] ??= new Set());
 
 /** Lets the global `session` look in this Koa app's context storage. Idempotent. */
-export function useKoaStorage(storage: KoaStorage): void {
-  koaStorages.add(storage);
+export function useKoaStorage(storage: AsyncLocalStorage<object>): void {
+  koaStorages.add(storage as KoaStorage);
 }
 
-function findSession(): Session | undefined {
+/** The current request's session (the record's facade), if any. */
+export function findSession(): Session | undefined {
   const own = sessionStorage.getStore();
   if (own !== undefined) return own;
   for (const storage of koaStorages) {
-    const session = storage.getStore()?.session;
+    const session = storage.getStore()?.[CTX_SESSION];
     if (session !== undefined) return session;
   }
   return undefined;

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../config/options.js';
 import type { SessionEvents } from '../core/events.js';
 import type { CookieDecision, Lifecycle } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
+import { debug, debugEnabled } from '../core/debug.js';
 import { createSigner, type Signer } from '../core/signing.js';
 import { SessionStoreError } from '../errors.js';
 import { clientAddress } from './client-address.js';
@@ -38,6 +39,7 @@ export class CookieExchange {
     if (raw !== undefined && this.signer) {
       // A bad signature is an invalid id: a fresh session, no store call.
       const verified = this.signer.unsign(raw);
+      if (verified === null && debugEnabled) debug('cookie refused: bad signature; no store call');
       id = verified?.id ?? '';
       rotated = verified?.rotated ?? false;
     }

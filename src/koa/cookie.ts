@@ -45,6 +45,8 @@ export function applyCookieDecision(ctx: Context, cookie: ResolvedCookieOptions,
     httpOnly: cookie.httpOnly,
     secure: cookie.secure === 'auto' ? ctx.secure : cookie.secure,
     sameSite: cookie.sameSite,
+    partitioned: cookie.partitioned,
+    priority: cookie.priority,
     signed: false,
     overwrite: true,
   };

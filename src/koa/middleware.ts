@@ -4,6 +4,7 @@ import type { QSessionOptions } from '../config/options.js';
 import { createStore } from '../config/store-factory.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from '../core/events.js';
 import { Lifecycle } from '../core/lifecycle.js';
+import type { SessionRecord } from '../core/record.js';
 import { boundedStoreCall } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
 import type { SessionStore } from '../stores/store.js';
@@ -11,6 +12,8 @@ import { UserIndexUpkeep } from '../users/index-upkeep.js';
 import { UserSessions, type DestroyUserSessionsOptions, type UserId, type UserSessionInfo } from '../users/user-sessions.js';
 import { sessionStorage, useKoaStorage } from './context-storage.js';
 import { CookieExchange } from './cookie-exchange.js';
+import { assertCookieCanBeSent, carryCookieHeaders, claimRequest, isClientErrorAnswer } from './request-guards.js';
+import { installSessionProperty } from './session-property.js';
 
 /** The middleware, plus handles on what it owns. */
 export interface QSessionMiddleware extends Middleware {
@@ -43,20 +46,38 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const lifecycle = new Lifecycle({ options: resolved, store, serializer, events, guard, users: upkeep });
   const users = new UserSessions(resolved, store, serializer, guard);
   const exchange = new CookieExchange(lifecycle, resolved, events);
+  const reload = (record: SessionRecord) => lifecycle.reload(record);
 
   async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
+    claimRequest(ctx, qsessionMiddleware);
     const { record, cookie } = await exchange.open(ctx);
-    ctx.session = record.session;
-    // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
+    record.reloader = reload;
+    installSessionProperty(ctx, record.session);
+    // Koa's own context storage, when the app turned it on, already makes the session reachable.
     const koaStorage = ctx.app.ctxStorage;
     if (koaStorage) useKoaStorage(koaStorage);
     try {
       await (koaStorage ? next() : sessionStorage.run(record.session, next));
     } catch (error) {
-      await exchange.settle(ctx, record, cookie, true);
+      // A 4xx HttpError is an answer (koa-session commits in `finally` too): its changes are kept.
+      // Anything else is a failure: the request's data changes are dropped.
+      const answer = isClientErrorAnswer(error);
+      try {
+        if (answer) assertCookieCanBeSent(ctx, record, resolved);
+        await exchange.settle(ctx, record, cookie, !answer);
+      } finally {
+        record.sealed = true;
+      }
+      // Koa's error handler removes every header before answering: the cookie goes with the error.
+      if (answer) carryCookieHeaders(ctx, error);
       throw error;
     }
-    await exchange.settle(ctx, record, cookie, false);
+    try {
+      assertCookieCanBeSent(ctx, record, resolved);
+      await exchange.settle(ctx, record, cookie, false);
+    } finally {
+      record.sealed = true;
+    }
   }
 
   const middleware = Object.assign(qsessionMiddleware, {

@@ -4,8 +4,9 @@ import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { Serializer } from './serializer.js';
 
 /**
- * Plain JSON: strings, finite numbers, booleans, null, arrays and plain objects. Anything JSON
- * would drop or change silently (undefined, functions, symbols, BigInt, NaN, Infinity, Date, Map,
+ * Plain JSON: strings, finite numbers, booleans, null, arrays and plain objects. `undefined` is
+ * treated as JSON treats it (an object member is left out, an array item becomes null); anything
+ * else JSON would drop or change silently (functions, symbols, BigInt, NaN, Infinity, Date, Map,
  * Set, class instances, cycles) is refused with the key path instead.
  * Not byte-compatible with Python (use tagged JSON to share sessions with Quart / Flask).
  */
@@ -45,8 +46,9 @@ function assertPlainJson(value: unknown, path: string, seen: Set<object>): void 
       }
       if (!isArray && Object.getOwnPropertySymbols(value).length > 0) throw new SessionSerializationError(path, 'symbol keys cannot be stored');
       seen.add(value);
-      if (isArray) value.forEach((item: unknown, i) => assertPlainJson(item, indexPath(path, i), seen));
-      else for (const [key, item] of Object.entries(value)) assertPlainJson(item, keyPath(path, key), seen);
+      // `undefined` is left to JSON.stringify: dropped from objects, null in arrays.
+      if (isArray) value.forEach((item: unknown, i) => item !== undefined && assertPlainJson(item, indexPath(path, i), seen));
+      else for (const [key, item] of Object.entries(value)) if (item !== undefined) assertPlainJson(item, keyPath(path, key), seen);
       seen.delete(value);
       return;
     }

@@ -90,7 +90,8 @@ export class TaggedJsonSerializer implements Serializer {
       check: (value): value is Record<string, unknown> => {
         if (!isPlainObject(value)) return false;
         const keys = Object.keys(value);
-        return keys.length === 1 && this.tags.has(keys[0]!);
+        // `{ " t": undefined }` is written as `{}` (undefined members are left out), so it needs no escape.
+        return keys.length === 1 && this.tags.has(keys[0]!) && value[keys[0]!] !== undefined;
       },
       toJSON: (value, tag) => {
         const key = Object.keys(value)[0]!;
@@ -150,14 +151,20 @@ export class TaggedJsonSerializer implements Serializer {
     }
   }
 
+  /** A member whose value is `undefined` is left out, as `JSON.stringify` does. */
   private encodeDict(value: Record<string, unknown>, path: string, seen: Set<object>): string {
-    const members = Object.keys(value).map((key) => `${pyString(key)}:${this.encode(value[key], keyPath(path, key), seen)}`);
+    const members: string[] = [];
+    for (const key of Object.keys(value)) {
+      const member = value[key];
+      if (member !== undefined) members.push(`${pyString(key)}:${this.encode(member, keyPath(path, key), seen)}`);
+    }
     return `{${members.join(',')}}`;
   }
 
+  /** `undefined` (and a hole) in an array is written as null, as `JSON.stringify` does. */
   private encodeList(value: readonly unknown[], path: string, seen: Set<object>): string {
     const items: string[] = [];
-    for (let i = 0; i < value.length; i++) items.push(this.encode(value[i], indexPath(path, i), seen));
+    for (let i = 0; i < value.length; i++) items.push(value[i] === undefined ? 'null' : this.encode(value[i], indexPath(path, i), seen));
     return `[${items.join(',')}]`;
   }
 

@@ -1,0 +1,63 @@
+import type { Context } from 'koa';
+import type { Session } from '../core/types.js';
+import { SessionUsageError } from '../errors.js';
+import { CTX_SESSION, findSession, session as globalSession } from './context-storage.js';
+
+type SessionContext = Context & { [CTX_SESSION]?: Session };
+
+/**
+ * `ctx.session`, with koa-session's semantics:
+ * - reading it gives the request's session. Inside the request's own async context that is the
+ *   global `session` object itself, so `ctx.session === session` holds as the README says; anywhere
+ *   else (a `ctx` kept past its request and read from another request's context) it is the request's
+ *   own session object, never whatever request happens to be current.
+ * - `ctx.session = null` destroys the session (koa-session's logout): deleted from the store when
+ *   the request ends, cookie cleared.
+ * - `ctx.session = { ... }` replaces the data with that object's own keys (an empty object empties
+ *   the session, which deletes it).
+ * - anything else is a `SessionUsageError`, as in koa-session.
+ */
+const descriptor: PropertyDescriptor & ThisType<SessionContext> = {
+  configurable: true,
+  enumerable: true,
+  get(): Session | undefined {
+    const own = this[CTX_SESSION];
+    return own !== undefined && findSession() === own ? globalSession : own;
+  },
+  set(value: unknown) {
+    const own = this[CTX_SESSION];
+    if (own === undefined) throw new SessionUsageError('ctx.session was assigned before the qsession() middleware ran for this request');
+    if (value === null) {
+      own.destroy();
+      return;
+    }
+    // `ctx.session = ctx.session` (or `= session`) changes nothing.
+    if (value === own || value === globalSession) return;
+    if (!isPlainObject(value)) {
+      throw new SessionUsageError(
+        `ctx.session can only be set to null (destroy the session) or a plain object (replace its data); got ${describeValue(value)}`,
+      );
+    }
+    own.clear();
+    for (const key of Object.keys(value)) own.set(key, value[key]);
+  },
+};
+
+/** Gives this request's `ctx` its `session` accessor over `facade`. */
+export function installSessionProperty(ctx: Context, facade: Session): void {
+  (ctx as SessionContext)[CTX_SESSION] = facade;
+  Object.defineProperty(ctx, 'session', descriptor);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'a class'}`;
+  return `a ${typeof value}`;
+}
