@@ -38,7 +38,7 @@ describe('koa-session / express-session option names: "did you mean"', () => {
     refused({ ttl: 1000 }, 'ttl', /`lifetime`/);
     refused({ prefix: 'sess:' }, 'prefix', /keyPrefix/);
     const connectStore = { get() {}, set() {}, destroy() {} };
-    refused({ store: connectStore }, 'store', /missing create\(\).*looks like a koa-session \/ express-session store/);
+    refused({ store: connectStore }, 'store', /looks like an express-session or koa-session store: wrap it.*fromKoaSessionStore.*fromExpressStore/);
   });
 
   it('cookie.maxAge / cookie.expires point at lifetime, permanent and session.cookie.maxAge', () => {

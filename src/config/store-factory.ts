@@ -63,13 +63,7 @@ export function createStore(options: QSessionOptions): SessionStore {
     const hint = foreignStoreHint(store);
     if (hint !== undefined) throw new SessionOptionsError('store', hint);
     for (const method of ['get', 'create', 'replace', 'delete', 'touch'] as const) {
-      if (typeof store?.[method] !== 'function') {
-        const foreign = store as { set?: unknown; destroy?: unknown } | null;
-        const hint = typeof foreign?.set === 'function' && typeof foreign.destroy === 'function'
-          ? ": it looks like a koa-session / express-session store (get / set / destroy), which has no atomic create or compare-and-set; see the README's \"Bring your own store\""
-          : '';
-        throw new SessionOptionsError('store', `must implement SessionStore (missing ${method}())${hint}`);
-      }
+      if (typeof store?.[method] !== 'function') throw new SessionOptionsError('store', `must implement SessionStore (missing ${method}())`);
     }
     return options.store;
   }
