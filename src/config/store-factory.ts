@@ -20,7 +20,7 @@ const builtinStores: Record<string, (options: QSessionOptions) => SessionStore> 
 export function createStore(options: QSessionOptions): SessionStore {
   if (options.store !== undefined) {
     const store = options.store as Partial<SessionStore> | null;
-    for (const method of ['get', 'create', 'replace', 'delete', 'touch'] as const) {
+    for (const method of ['get', 'create', 'replace', 'delete', 'deleteIf', 'touch'] as const) {
       if (typeof store?.[method] !== 'function') throw new SessionOptionsError('store', `must implement SessionStore (missing ${method}())`);
     }
     return options.store;

@@ -94,6 +94,14 @@ export class MemoryStore implements SessionStore {
     this.entries.delete(key);
   }
 
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const entry = this.live(key);
+    if (!entry) return { status: 'missing' };
+    if (!sameStoredValue(entry.value, expected)) return { status: 'conflict', current: entry.value };
+    this.entries.delete(key);
+    return { status: 'ok' };
+  }
+
   async touch(key: string, ttlMs: number): Promise<void> {
     const entry = this.live(key);
     if (entry) entry.expiresAt = this.now() + ttlMs;

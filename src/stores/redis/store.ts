@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
 import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
-import { COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
 import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from '../store.js';
 
 export type { RedisClientLike } from './connection.js';
@@ -63,10 +63,12 @@ export class RedisStore implements SessionStore {
       keys: [key],
       arguments: [bytes(expected), bytes(value), px(ttlMs)],
     });
-    if (reply === 1) return { status: 'ok' };
-    if (reply === 0) return { status: 'missing' };
-    if (Buffer.isBuffer(reply)) return { status: 'conflict', current: reply };
-    throw new Error(`unexpected compare-and-set reply from Redis: ${String(reply)}`);
+    return scriptResult('compare-and-set', reply);
+  }
+
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const reply = await runScript(await this.commands(), COMPARE_AND_DELETE, { keys: [key], arguments: [bytes(expected)] });
+    return scriptResult('compare-and-delete', reply);
   }
 
   async delete(key: string): Promise<void> {
@@ -94,6 +96,14 @@ export class RedisStore implements SessionStore {
   private commands(): Promise<RedisCommands> {
     return this.connection.commands();
   }
+}
+
+/** The reply of COMPARE_AND_SET / COMPARE_AND_DELETE: 1 done, 0 missing, the current bytes on a conflict. */
+function scriptResult(what: string, reply: unknown): ReplaceResult {
+  if (reply === 1) return { status: 'ok' };
+  if (reply === 0) return { status: 'missing' };
+  if (Buffer.isBuffer(reply)) return { status: 'conflict', current: reply };
+  throw new Error(`unexpected ${what} reply from Redis: ${String(reply)}`);
 }
 
 /** Redis wants whole milliseconds, at least one. */
