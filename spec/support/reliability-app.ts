@@ -12,6 +12,8 @@ import { serve, type Served } from './http.js';
 export interface ReliabilityApp {
   readonly url: string;
   readonly sessions: QSessionMiddleware;
+  /** How long each request spent in the session middleware and the handler, in ms, server-side. */
+  readonly timings: number[];
   entered(gate: string): Promise<void>;
   open(gate: string): void;
   close(): Promise<void>;
@@ -33,6 +35,16 @@ export async function startReliabilityApp(options: QSessionOptions): Promise<Rel
     }
     return entry;
   };
+  const timings: number[] = [];
+  // Measured around the session middleware, so a loaded machine's HTTP client overhead is left out.
+  app.use(async (_ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      timings.push(performance.now() - started);
+    }
+  });
   app.use(sessions);
   app.use(async (ctx) => {
     const query = ctx.query as Record<string, string>;
@@ -66,12 +78,15 @@ export async function startReliabilityApp(options: QSessionOptions): Promise<Rel
         ctx.status = 404;
         return;
     }
+    // The documented flag: the store could not be reached to load this session.
+    if ((ctx.state as { sessionUnavailable?: boolean }).sessionUnavailable) ctx.set('x-session-unavailable', '1');
     ctx.body = JSON.stringify(session.toJSON());
   });
   const served: Served = await serve(app);
   return {
     url: served.url,
     sessions,
+    timings,
     entered: (name) => gate(name).enteredP,
     open: (name) => gate(name).release(),
     async close() {
