@@ -4,7 +4,7 @@ import type { QSessionOptions } from '../config/options.js';
 import { createStore } from '../config/store-factory.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from '../core/events.js';
 import { Lifecycle } from '../core/lifecycle.js';
-import { boundedStoreCall } from '../core/store-call.js';
+import { boundedStoreCall, withStoreBudget } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
 import type { SessionStore } from '../stores/store.js';
 import { UserIndexUpkeep } from '../users/index-upkeep.js';
@@ -44,7 +44,10 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const users = new UserSessions(resolved, store, serializer, guard);
   const exchange = new CookieExchange(lifecycle, resolved, events);
 
-  async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
+  // `storeTimeout` bounds all the store waiting of one request together, not each call.
+  const qsessionMiddleware = (ctx: Context, next: Next): Promise<void> => withStoreBudget(() => handle(ctx, next));
+
+  async function handle(ctx: Context, next: Next): Promise<void> {
     const { record, cookie } = await exchange.open(ctx);
     ctx.session = record.session;
     // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
