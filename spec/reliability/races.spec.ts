@@ -65,6 +65,23 @@ describe('a newer cookie is never clobbered by an older request (one process, re
     });
   });
 
+  it(`login while a request of the same browser is on the wire with the old cookie (read after the login): 0 of ${RUNS} logged out`, async (t) => {
+    await withApp(false, async (app) => {
+      let loggedOut = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const browser = new Client(app.url);
+        await browser.get('/set?cart=apple');
+        const oldCookie = browser.cookieHeader!;
+        await browser.get('/login?user=ann');
+        // Sent before the login answered, so it carries the old cookie; read after the old id was retired.
+        await browser.get('/dump', { cookie: oldCookie });
+        if ((JSON.parse((await browser.get('/dump')).text) as { user?: string }).user !== 'ann') loggedOut++;
+      }
+      t.diagnostic(`logins undone by a request that carried the retired cookie: ${loggedOut} of ${RUNS}`);
+      assert.equal(loggedOut, 0);
+    });
+  });
+
   it('a logout is not undone by a slower request either: it sends no cookie, the session stays gone', async () => {
     await withApp(true, async (app) => {
       const browser = new Client(app.url);

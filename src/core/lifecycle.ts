@@ -113,7 +113,10 @@ export class Lifecycle {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
-    if (stored === null) return this.fresh(true, address);
+    // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
+    // left the browser before the login / logout that retired it answered, and that answer's cookie
+    // (perhaps a newer id) must not be cleared by this older request.
+    if (stored === null) return this.fresh(!this.recentlyRetired.has(id), address);
     let dict: Record<string, unknown>;
     try {
       dict = serializer.loads(stored);
