@@ -72,7 +72,8 @@ export class CookieExchange {
     if (cookie.unavailable) {
       if (cookie.present) ctx.vary('Cookie');
       // A logout, login or write made on the stand-in never reached the store: not acknowledged.
-      if (!failed && changedSession(record)) {
+      // (A static-file response saves no new session anyway: its change is dropped as always.)
+      if (!failed && !isStatic && changedSession(record)) {
         throw new SessionStoreError('save', 'the store was unreachable when the session was loaded; the changes made to it were not saved');
       }
       return;
