@@ -157,7 +157,9 @@ function splitOption(redis: string | RedisClientLike | RedisStoreOptions): { tar
   const options = redis as RedisStoreOptions;
   onlyKnownKeys('redis', options, ['url', 'client', 'waitReplicas'], 'a redis option');
   if (options.url !== undefined && options.client !== undefined) throw new SessionOptionsError('redis', 'takes url or client, not both');
-  return { target: options.client ?? options.url ?? DEFAULT_REDIS_URL, waitReplicas: options.waitReplicas };
+  const target = options.client ?? options.url;
+  if (target === undefined) throw new SessionOptionsError('redis', 'as an object needs url or client');
+  return { target, waitReplicas: options.waitReplicas };
 }
 
 function checkUrl(url: string): string {
