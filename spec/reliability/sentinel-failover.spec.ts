@@ -22,7 +22,8 @@ interface Figures {
   undone: number;
 }
 
-async function logoutsDuringFailover(waitReplicas: WaitReplicasOptions | undefined): Promise<Figures> {
+/** `work`: each session is logged out, or gets one write (`w`), while the failover happens. */
+async function duringFailover(work: 'logout' | 'write', waitReplicas: WaitReplicasOptions | undefined): Promise<Figures> {
   const setup: Sentinel = await startSentinel();
   const client = createSentinel({ name: setup.name, sentinelRootNodes: [{ host: '127.0.0.1', port: setup.sentinel.port }] });
   client.on('error', () => undefined);
@@ -52,12 +53,16 @@ async function logoutsDuringFailover(waitReplicas: WaitReplicasOptions | undefin
         }
         try {
           const record = await lifecycle.open(id);
-          record.session.destroy();
+          const loaded = !record.isNew;
+          if (work === 'logout') record.session.destroy();
+          else record.session.w = id.slice(0, 8);
           const decision = await lifecycle.commit(record, OK);
-          // "Logged out": the response would clear the cookie of a session that existed.
-          if (decision.kind === 'clear') acknowledged.push(id);
+          // Acknowledged: "logged out" clears the cookie; a saved write keeps this very session.
+          const done = work === 'logout' ? decision.kind === 'clear' : decision.kind === 'set' && loaded && decision.id === id;
+          if (done) acknowledged.push(id);
+          else refused++;
         } catch {
-          refused++; // a 503: the user is told the logout did not happen
+          refused++; // a 503: the user is told it did not happen
         }
         await sleep(10);
       }
@@ -70,9 +75,13 @@ async function logoutsDuringFailover(waitReplicas: WaitReplicasOptions | undefin
       return info.includes('role:slave') && info.includes('master_link_status:up');
     }, 20_000);
     let undone = 0;
-    for (let i = 0; i < acknowledged.length; i += 100) {
-      const keys = acknowledged.slice(i, i + 100).map((id) => `session:${id}`);
-      undone += Number((await setup.replica.cli('EXISTS', ...keys)).trim());
+    if (work === 'logout') {
+      for (let i = 0; i < acknowledged.length; i += 100) {
+        const keys = acknowledged.slice(i, i + 100).map((id) => `session:${id}`);
+        undone += Number((await setup.replica.cli('EXISTS', ...keys)).trim());
+      }
+    } else {
+      for (const id of acknowledged) if (!(await setup.replica.cli('GET', `session:${id}`)).includes(`"w":"${id.slice(0, 8)}"`)) undone++;
     }
     return { acknowledged: acknowledged.length, refused, undone };
   } finally {
@@ -83,16 +92,31 @@ async function logoutsDuringFailover(waitReplicas: WaitReplicasOptions | undefin
 
 describe('acknowledged logouts and a Sentinel failover (real master, replica, sentinel)', () => {
   it('without waitReplicas: the figure is logged (replication is asynchronous; loss is possible, not certain)', async (t) => {
-    const figures = await logoutsDuringFailover(undefined);
+    const figures = await duringFailover('logout', undefined);
     t.diagnostic(`waitReplicas off: ${figures.undone} of ${figures.acknowledged} acknowledged logouts undone by the failover (${figures.refused} refused with 503)`);
     assert.equal(figures.acknowledged + figures.refused, SESSIONS);
   });
 
   it('with waitReplicas { replicas: 1 }: 0 acknowledged logouts undone', async (t) => {
-    const figures = await logoutsDuringFailover({ replicas: 1, timeoutMs: 200 });
+    const figures = await duringFailover('logout', { replicas: 1, timeoutMs: 200 });
     t.diagnostic(`waitReplicas on: ${figures.undone} of ${figures.acknowledged} acknowledged logouts undone by the failover (${figures.refused} refused with 503)`);
     assert.equal(figures.undone, 0);
     assert.ok(figures.acknowledged > 0, 'logouts still work around the failover');
+  });
+});
+
+describe('acknowledged writes and a Sentinel failover (real master, replica, sentinel)', () => {
+  it('without waitReplicas: the figure is logged', async (t) => {
+    const figures = await duringFailover('write', undefined);
+    t.diagnostic(`waitReplicas off: ${figures.undone} of ${figures.acknowledged} acknowledged writes lost to the failover (${figures.refused} refused with 503)`);
+    assert.equal(figures.acknowledged + figures.refused, SESSIONS);
+  });
+
+  it('with waitReplicas { replicas: 1, on: "all" }: 0 acknowledged writes lost', async (t) => {
+    const figures = await duringFailover('write', { replicas: 1, timeoutMs: 200, on: 'all' });
+    t.diagnostic(`waitReplicas on (all): ${figures.undone} of ${figures.acknowledged} acknowledged writes lost to the failover (${figures.refused} refused with 503)`);
+    assert.equal(figures.undone, 0);
+    assert.ok(figures.acknowledged > 0, 'writes still work around the failover');
   });
 });
 
