@@ -30,7 +30,7 @@ export {
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
-export { RedisStore, type RedisClientLike } from './stores/redis/store.js';
+export { RedisStore, type RedisClientLike, type RedisStoreOptions, type WaitReplicasOptions } from './stores/redis/store.js';
 export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached/store.js';
 export type { MemjsServerLike, MemjsResponse } from './stores/memcached/protocol.js';
 export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem/store.js';

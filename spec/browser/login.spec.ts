@@ -45,7 +45,9 @@ describe('the example site in chromium: logging in and out', () => {
     // Replayed outside the browser, as a thief holding a copy would.
     const replay = await new Client(site.url).get('/', { cookie: `session=${old.value}` });
     assert.match(replay.text, /Welcome anonymous!/);
-    assert.ok(replay.setCookies.some((line) => /^session=;/.test(line)), 'the dead cookie is cleared');
+    // Not cleared within a moment of the logout: a request carrying the old cookie may be the same
+    // browser's, sent before the logout answered (docs/reliability.md); it is anonymous either way.
+    assert.ok(!replay.setCookies.some((line) => /^session=[^;]/.test(line)), 'no session is handed out for the dead cookie');
 
     // And put back into a fresh browser context.
     await withContext(site.browser, async (other) => {

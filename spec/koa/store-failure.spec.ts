@@ -22,6 +22,7 @@ class FaultyStore implements SessionStore {
   create = (key: string, value: string | Uint8Array, ttl: number) => this.call(() => this.inner.create(key, value, ttl));
   replace = (key: string, e: string | Uint8Array, v: string | Uint8Array, ttl: number) => this.call(() => this.inner.replace(key, e, v, ttl));
   delete = (key: string) => this.call(() => this.inner.delete(key));
+  deleteIf = (key: string, e: string | Uint8Array) => this.call(() => this.inner.deleteIf(key, e));
   touch = (key: string, ttl: number) => this.call(() => this.inner.touch(key, ttl));
 }
 

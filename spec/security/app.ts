@@ -52,6 +52,10 @@ export class CheckedStore implements SessionStore {
     this.note('delete', key, SESSION_KEY);
     return this.inner.delete(key);
   }
+  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    this.note('deleteIf', key, SESSION_KEY);
+    return this.inner.deleteIf(key, expected);
+  }
   touch(key: string, ttlMs: number): Promise<void> {
     this.note('touch', key, SESSION_KEY);
     return this.inner.touch(key, ttlMs);

@@ -25,6 +25,10 @@ export class RecordingStore implements SessionStore {
     this.calls.push('delete');
     return this.inner.delete(key);
   }
+  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    this.calls.push('deleteIf');
+    return this.inner.deleteIf(key, expected);
+  }
   touch(key: string, ttlMs: number): Promise<void> {
     this.calls.push('touch');
     return this.inner.touch(key, ttlMs);

@@ -43,9 +43,10 @@ export interface Standalone {
   cleanup(): Promise<void>;
 }
 
-export async function startStandalone(): Promise<Standalone> {
+/** `extra`: more redis-server arguments, e.g. `['--enable-debug-command', 'yes']` for DEBUG SLEEP. */
+export async function startStandalone(extra: string[] = []): Promise<Standalone> {
   const dir = tempDir('redis');
-  const server = await redisServer(dir.path);
+  const server = await redisServer(dir.path, () => extra);
   return {
     server,
     async cleanup() {

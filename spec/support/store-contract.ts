@@ -116,6 +116,41 @@ export function storeContract(
       await store.delete(uniqueKey());
     });
 
+    it('deleteIf deletes only while the key holds the expected bytes', async () => {
+      const key = uniqueKey();
+      await store.create(key, 'v1', 60_000);
+      const conflict = await store.deleteIf(key, 'v0');
+      assert.equal(conflict.status, 'conflict');
+      assert.ok(conflict.status === 'conflict');
+      assert.deepEqual(bytes(conflict.current), Buffer.from('v1'));
+      assert.deepEqual(bytes((await store.get(key))!), Buffer.from('v1'), 'a conflict leaves the value alone');
+      const got = await store.get(key);
+      assert.deepEqual(await store.deleteIf(key, got!), { status: 'ok' });
+      assert.equal(await store.get(key), null);
+      assert.deepEqual(await store.deleteIf(key, 'v1'), { status: 'missing' });
+    });
+
+    it('deleteIf matches bytes whatever form they were given in, and after a replace', async () => {
+      const key = uniqueKey();
+      await store.create(key, 'vé', 60_000);
+      await store.replace(key, Buffer.from('vé'), 'v2', 60_000);
+      assert.deepEqual(await store.deleteIf(key, Buffer.from('v2')), { status: 'ok' });
+      assert.equal(await store.get(key), null);
+    });
+
+    it('deleteIf racing a replace from the same value: exactly one wins, and a lost delete keeps the write', async () => {
+      for (let round = 0; round < 10; round++) {
+        const key = uniqueKey();
+        await store.create(key, 'base', 60_000);
+        const [deleted, replaced] = await Promise.all([store.deleteIf(key, 'base'), store.replace(key, 'base', 'kept', 60_000)]);
+        const wins = [deleted.status === 'ok', replaced.status === 'ok'].filter(Boolean).length;
+        assert.equal(wins, 1, `round ${round}: ${deleted.status} / ${replaced.status}`);
+        const left = await store.get(key);
+        if (replaced.status === 'ok') assert.deepEqual(bytes(left!), Buffer.from('kept'));
+        else assert.equal(left, null);
+      }
+    });
+
     it('a key expires after its TTL', async () => {
       const key = uniqueKey();
       await store.create(key, 'short', Math.max(step, 300));

@@ -5,6 +5,7 @@ import type { Serializer } from '../serializers/serializer.js';
 import type { SessionStore } from '../stores/store.js';
 import type { MemoryStoreOptions } from '../stores/memory.js';
 import type { RedisClientLike } from '../stores/redis/connection.js';
+import type { RedisStoreOptions } from '../stores/redis/store.js';
 import type { MemcachedOption } from '../stores/memcached/store.js';
 import type { FilesystemStoreOptions } from '../stores/filesystem/store.js';
 import type { QuartPinning } from './quart-pinning.js';
@@ -79,7 +80,7 @@ export interface QSessionOptions {
    * Quart: SESSION_URI, default `redis://localhost:6379`), or a connected node-redis client, cluster
    * or sentinel that the application owns (Quart: SESSION_REDIS).
    */
-  redis?: string | RedisClientLike;
+  redis?: string | RedisClientLike | RedisStoreOptions;
   /** `type: 'memcached'`: `"host:port,host:port"`, a memjs client, or `{ servers | client, itemLimit, timeout }` (Quart: SESSION_MEMCACHED). */
   memcached?: MemcachedOption;
   /** `type: 'filesystem'`: the directory holding one file per session (created if missing). */

@@ -62,7 +62,7 @@ export function createStore(options: QSessionOptions): SessionStore {
     // user's back, because the wrapper loses compare-and-set and the user should choose that.
     const hint = foreignStoreHint(store);
     if (hint !== undefined) throw new SessionOptionsError('store', hint);
-    for (const method of ['get', 'create', 'replace', 'delete', 'touch'] as const) {
+    for (const method of ['get', 'create', 'replace', 'delete', 'deleteIf', 'touch'] as const) {
       if (typeof store?.[method] !== 'function') throw new SessionOptionsError('store', `must implement SessionStore (missing ${method}())`);
     }
     return options.store;

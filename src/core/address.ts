@@ -67,8 +67,16 @@ function compressIPv6(groups: number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
+/**
+ * The address of a request whose X-Forwarded-For chain could not be trusted (fewer entries than
+ * `proxyHops`, or not an IP address where the client's should be). Not an IP, so it never looks like
+ * one, and `sameClient` never matches it, not even with itself: pinning fails closed.
+ */
+export const UNVERIFIED_ADDRESS = 'unverified';
+
 /** Whether two normalised addresses are the same client under `mode`. */
 export function sameClient(a: string, b: string, mode: PinningMode): boolean {
+  if (a === UNVERIFIED_ADDRESS || b === UNVERIFIED_ADDRESS) return false;
   if (a === b) return true;
   if (mode === 'exact') return false;
   const family = isIP(a);

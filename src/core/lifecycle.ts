@@ -10,6 +10,7 @@ import { debug, debugEnabled } from './debug.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { pastMaxAge, splitStored } from './metadata.js';
 import { SessionRecord } from './record.js';
+import { RetiredIds } from './retired-ids.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, type StoreCall } from './store-call.js';
 
@@ -79,6 +80,8 @@ export class Lifecycle {
   private readonly guard: StoreCall;
   private readonly users: SessionIndexHooks | undefined;
   private warnedStaticDrop = false;
+  /** Ids retired here a moment ago: never re-set by a slower request that loaded them earlier. */
+  private readonly recentlyRetired = new RetiredIds();
 
   constructor(private readonly deps: LifecycleDeps) {
     this.newId = makeIdGenerator(deps.options.idFormat);
@@ -116,9 +119,12 @@ export class Lifecycle {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
+    // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
+    // left the browser before the login / logout that retired it answered, and that answer's cookie
+    // (perhaps a newer id) must not be cleared by this older request.
     if (stored === null) {
       if (debugEnabled) debug('cookie refused: session %s is not in the store (expired or deleted); a fresh session', idLabel(id));
-      return this.fresh(true, address);
+      return this.fresh(!this.recentlyRetired.has(id), address);
     }
     let dict: Record<string, unknown>;
     try {
@@ -204,7 +210,7 @@ export class Lifecycle {
    * with an older key, and a cookie that is set gets its expiry here, once.
    */
   private decide(record: SessionRecord, outcome: RequestOutcome, action: Action): CookieDecision {
-    if (action.kind === 'none' && outcome.rotated && !outcome.failed && !outcome.isStatic && !record.isNew && !record.destroyed) {
+    if (action.kind === 'none' && outcome.rotated && !outcome.failed && !outcome.isStatic && !record.isNew && !record.destroyed && !this.recentlyRetired.has(record.id)) {
       action = { kind: 'set', id: record.id };
       if (debugEnabled) debug('rotation: cookie of session %s re-issued under the first signing key', idLabel(record.id));
     }
@@ -216,7 +222,8 @@ export class Lifecycle {
   private idleCookie(record: SessionRecord, outcome: RequestOutcome): Action {
     if (outcome.isStatic || outcome.failed) return NONE;
     if (clientHoldsRetiredCookie(record)) return CLEAR;
-    if (this.deps.options.rolling && !record.isNew) return { kind: 'set', id: record.id };
+    // A rolling re-set of an id another request just retired would overwrite that request's newer cookie.
+    if (this.deps.options.rolling && !record.isNew && !this.recentlyRetired.has(record.id)) return { kind: 'set', id: record.id };
     return NONE;
   }
 
@@ -280,7 +287,8 @@ export class Lifecycle {
     const empty = Object.keys(record.data).length === 0;
     if (empty) {
       if (!record.isNew) {
-        await this.guard('delete', store.delete(options.keyPrefix + record.id));
+        const merged = await this.deleteIfUnchanged(record);
+        if (merged !== undefined) return merged;
         await this.users?.removed(record, [record.id]);
       }
       // The client holds a cookie for this session (stored, replaced, or refused on load): clear it.
@@ -289,7 +297,9 @@ export class Lifecycle {
     if (record.isNew) return this.create(record);
     const user = this.users?.userToIndex(record);
     const status = await this.replace(record);
-    if (status === 'missing') return CLEAR;
+    // Gone: another request regenerated or destroyed it, and the browser may already hold that
+    // request's newer cookie. Only a request that retires an id itself clears the cookie.
+    if (status === 'missing') return NONE;
     await this.users?.written(record, user, false, this.ttlFor(record));
     return { kind: 'set', id: record.id };
   }
@@ -345,8 +355,42 @@ export class Lifecycle {
   private async retire(record: SessionRecord): Promise<void> {
     const { options, store } = this.deps;
     const retired = record.retiredIds.splice(0);
+    // Noted before the delete, so a rolling request racing it cannot re-set the id in between.
+    for (const id of retired) this.recentlyRetired.add(id);
     for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id));
     await this.users?.removed(record, retired);
+  }
+
+  /**
+   * Deletes an emptied session only if it still holds what this request loaded (compare-and-delete).
+   * Undefined: deleted, the caller clears the cookie. On a conflict, this request's removals are
+   * applied to what another request stored meanwhile; if data remains, that is written instead and
+   * the cookie kept. 'missing': another request retired the session, so no cookie is sent.
+   */
+  private async deleteIfUnchanged(record: SessionRecord): Promise<Action | undefined> {
+    const { options, store, serializer } = this.deps;
+    const key = options.keyPrefix + record.id;
+    let expected = record.loadedFrom as StoredValue;
+    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      const result = await this.guard('delete', store.deleteIf(key, expected));
+      if (result.status === 'ok') return undefined;
+      if (result.status === 'missing') return NONE;
+      const { data } = splitStored(serializer.loads(result.current));
+      for (const name of record.removedKeys) delete data[name];
+      for (const name of record.changed()) if (name in record.data) data[name] = record.data[name];
+      if (Object.keys(data).length === 0) {
+        expected = result.current;
+        continue;
+      }
+      // Something another request stored survives our removals: keep the session, with it.
+      record.data = data;
+      record.loadedFrom = result.current;
+      const user = this.users?.userToIndex(record);
+      if ((await this.replace(record)) === 'missing') return NONE;
+      await this.users?.written(record, user, false, this.ttlFor(record));
+      return { kind: 'set', id: record.id };
+    }
+    throw new SessionStoreError('delete', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
   }
 
   /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */

@@ -1,18 +1,20 @@
 import type { Context } from 'koa';
 import type { ClientAddressOptions } from '../config/options.js';
-import { MAX_ADDRESS_LENGTH, normalizeAddress } from '../core/address.js';
+import { MAX_ADDRESS_LENGTH, normalizeAddress, UNVERIFIED_ADDRESS } from '../core/address.js';
 
 /** Used when not even the socket has an address (a destroyed socket): compares equal only to itself. */
 const UNKNOWN = 'unknown';
 
 /**
- * The client's address for session pinning, normalised (see `normalizeAddress`). Never throws: any
- * value that is not an IP address falls back to the socket's own address.
+ * The client's address for session pinning, normalised (see `normalizeAddress`). Never throws.
+ * With `reverseProxy`, a chain shorter than `proxyHops` (or no IP address at the client's place in
+ * it) is `UNVERIFIED_ADDRESS`, never the socket address: the socket is the proxy, shared by everyone,
+ * so falling back to it would let a thief who sends no X-Forwarded-For pass. It matches no session.
  */
 export function clientAddress(ctx: Context, options: ClientAddressOptions): string {
   const socket = (): string => normalizeAddress(ctx.req.socket.remoteAddress) ?? UNKNOWN;
   if (options.getClientIp) return normalizeAddress(options.getClientIp(ctx)) ?? socket();
-  if (options.reverseProxy) return normalizeAddress(forwardedFor(ctx.get('X-Forwarded-For'), options.proxyHops)) ?? socket();
+  if (options.reverseProxy) return normalizeAddress(forwardedFor(ctx.get('X-Forwarded-For'), options.proxyHops)) ?? UNVERIFIED_ADDRESS;
   // Koa's own view: honours app.proxy, app.proxyIpHeader and app.maxIpsCount.
   return normalizeAddress(ctx.ip) ?? socket();
 }

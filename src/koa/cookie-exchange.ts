@@ -15,7 +15,18 @@ export interface CookieState {
   readonly present: boolean;
   /** The cookie verified with an older key: re-issue it signed with the first. */
   readonly rotated: boolean;
+  /**
+   * The store could not be reached to load the session (`onStoreError` let the request carry on):
+   * the session is a stand-in that is never saved and never sets or clears a cookie.
+   */
+  readonly unavailable?: boolean;
 }
+
+/**
+ * Set on `ctx.state` when the store could not be reached in this request: loading the session
+ * failed (the handler sees an empty stand-in), or saving it did (the request then fails with 503).
+ */
+export const UNAVAILABLE_FLAG = 'sessionUnavailable';
 
 /**
  * Moves values between Koa and the lifecycle: the cookie (and its signature) and the client address
@@ -50,7 +61,9 @@ export class CookieExchange {
       return { record: await this.lifecycle.open(id, { address }), cookie };
     } catch (error) {
       await this.onStoreFailure(ctx, error);
-      return { record: this.lifecycle.fresh(false, address), cookie };
+      markUnavailable(ctx);
+      // A stand-in, not the client's session: saving it would replace the real cookie (issue 17).
+      return { record: this.lifecycle.fresh(false, address), cookie: { ...cookie, unavailable: true } };
     }
   }
 
@@ -58,12 +71,28 @@ export class CookieExchange {
   async settle(ctx: Context, record: SessionRecord, cookie: CookieState, failed: boolean): Promise<void> {
     let decision: CookieDecision;
     const isStatic = !failed && this.isStaticResponse(ctx);
+    if (cookie.unavailable) {
+      if (cookie.present) ctx.vary('Cookie');
+      // A logout, login or write made on the stand-in never reached the store: not acknowledged.
+      // (A static-file response saves no new session anyway: its change is dropped as always.)
+      if (!failed && !isStatic && changedSession(record)) {
+        throw new SessionStoreError('save', 'the store was unreachable when the session was loaded; the changes made to it were not saved');
+      }
+      return;
+    }
     try {
       decision = await this.lifecycle.commit(record, { failed, isStatic, rotated: cookie.rotated });
     } catch (error) {
-      if (!failed) await this.onStoreFailure(ctx, error);
-      else if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
-      return;
+      if (failed) {
+        if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
+        return;
+      }
+      await this.onStoreFailure(ctx, error);
+      // Whatever the policy, a change that was not saved (a write, a logout, a login, a merge that
+      // gave up) is never answered as done: the request fails with the store error (503), and the
+      // cookie is left as it was.
+      markUnavailable(ctx);
+      throw error;
     }
     if (failed) return;
     // Caches must not hand one client's session-dependent response to another.
@@ -87,4 +116,13 @@ export class CookieExchange {
     if (body && typeof body === 'object' && typeof body.pipe === 'function' && typeof body.path === 'string') return true;
     return this.options.isStatic?.(ctx) === true;
   }
+}
+
+function markUnavailable(ctx: Context): void {
+  (ctx.state as Record<string, unknown>)[UNAVAILABLE_FLAG] = true;
+}
+
+/** The handler changed the session: data, `dirty()`, `regenerate()` or `destroy()`. */
+function changedSession(record: SessionRecord): boolean {
+  return record.destroyed || record.markedDirty || record.retiredIds.length > 0 || record.modified;
 }

@@ -5,7 +5,7 @@ import { createStore } from '../config/store-factory.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from '../core/events.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
-import { boundedStoreCall } from '../core/store-call.js';
+import { boundedStoreCall, withStoreBudget } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
 import type { SessionStore } from '../stores/store.js';
 import { UserIndexUpkeep } from '../users/index-upkeep.js';
@@ -48,7 +48,10 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const exchange = new CookieExchange(lifecycle, resolved, events);
   const reload = (record: SessionRecord) => lifecycle.reload(record);
 
-  async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
+  // `storeTimeout` bounds all the store waiting of one request together, not each call.
+  const qsessionMiddleware = (ctx: Context, next: Next): Promise<void> => withStoreBudget(() => handle(ctx, next));
+
+  async function handle(ctx: Context, next: Next): Promise<void> {
     claimRequest(ctx, qsessionMiddleware);
     const { record, cookie } = await exchange.open(ctx);
     record.reloader = reload;

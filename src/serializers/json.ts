@@ -1,5 +1,6 @@
 import { SessionSerializationError } from '../errors.js';
 import { toText, type StoredValue } from '../stored-value.js';
+import { encodeWithinStack } from './nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { Serializer } from './serializer.js';
 
@@ -13,7 +14,8 @@ import type { Serializer } from './serializer.js';
 export const jsonSerializer: Serializer = {
   name: 'json',
   dumps(data) {
-    assertPlainJson(data, '', new Set());
+    // JSON.parse reads any depth; only the encoder's own stack limits it, refused as a typed error.
+    encodeWithinStack('', () => assertPlainJson(data, '', new Set()));
     return JSON.stringify(data);
   },
   loads(stored: StoredValue) {

@@ -17,14 +17,32 @@ interface Entry {
 
 let warnedAboutProduction = false;
 
+/** Share of `maxEntries` kept for sessions that came back at least once (the protected segment). */
+const PROTECTED_SHARE = 0.8;
+
 /**
- * The embedded default: a bounded LRU map in this process. Sessions vanish on restart and are
- * not shared between processes, so production deployments want Redis, memcached or the filesystem.
+ * The embedded default: a bounded map in this process. Sessions vanish on restart and are not
+ * shared between processes, so production deployments want Redis, memcached or the filesystem.
+ *
+ * Eviction is a segmented LRU (SLRU), so that a flood of one-shot sessions (any route that writes
+ * for anonymous visitors, a bot) cannot push out users who come back:
+ * - a new session enters the probation segment;
+ * - a second access (a read, replace or touch: the browser came back) moves it to the protected
+ *   segment, which holds at most 80% of `maxEntries`; past that, its least recently used session is
+ *   moved back to probation (not dropped);
+ * - past `maxEntries`, eviction takes the least recently used session of probation first, and of
+ *   protected only when probation is empty.
+ * The bound: at most `maxEntries` sessions in all. A session that came back at least once is never
+ * evicted by new sessions, however many; it can only be pushed back to probation by more than
+ * 0.8 x `maxEntries` other returning sessions used after it, or expire.
  */
 export class MemoryStore implements SessionStore {
   readonly name = 'memory';
   readonly maxEntries: number;
-  private readonly entries = new Map<string, Entry>();
+  /** Entries of each segment in LRU order: a Map iterates in insertion order, oldest first. */
+  private readonly probation = new Map<string, Entry>();
+  private readonly protected = new Map<string, Entry>();
+  private readonly protectedCapacity: number;
   private readonly users = new Map<string, Map<string, number>>();
   private readonly now: () => number;
   readonly userIndex: UserSessionIndex;
@@ -32,6 +50,7 @@ export class MemoryStore implements SessionStore {
   constructor(options: MemoryStoreOptions = {}) {
     onlyKnownKeys('memory', options, ['maxEntries', 'now'], 'a memory store option');
     this.maxEntries = positiveInt('memory.maxEntries', options.maxEntries, DEFAULTS.memory.maxEntries);
+    this.protectedCapacity = Math.max(1, Math.floor(this.maxEntries * PROTECTED_SHARE));
     this.now = options.now ?? Date.now;
     if (process.env.NODE_ENV === 'production' && !warnedAboutProduction) {
       warnedAboutProduction = true;
@@ -54,7 +73,7 @@ export class MemoryStore implements SessionStore {
         const sessions = this.users.get(userKey);
         if (!sessions) return [];
         const now = this.now();
-        for (const [key, expiresAt] of sessions) if (expiresAt <= now || !this.entries.has(key)) sessions.delete(key);
+        for (const [key, expiresAt] of sessions) if (expiresAt <= now || !this.has(key)) sessions.delete(key);
         if (sessions.size === 0) this.users.delete(userKey);
         return [...sessions.keys()];
       },
@@ -62,22 +81,21 @@ export class MemoryStore implements SessionStore {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.probation.size + this.protected.size;
   }
 
   async get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
     const entry = this.live(key);
     if (!entry) return null;
-    // Re-inserting moves the key to the young end of the Map's order: that order is the LRU list.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    this.accessed(key, entry);
     if (refreshTtlMs !== undefined) entry.expiresAt = this.now() + refreshTtlMs;
     return entry.value;
   }
 
   async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
     if (this.live(key)) return false;
-    this.put(key, value, ttlMs);
+    this.probation.set(key, { value: copy(value), expiresAt: this.now() + ttlMs });
+    this.evict();
     return true;
   }
 
@@ -85,36 +103,69 @@ export class MemoryStore implements SessionStore {
     const entry = this.live(key);
     if (!entry) return { status: 'missing' };
     if (!sameStoredValue(entry.value, expected)) return { status: 'conflict', current: entry.value };
-    this.entries.delete(key);
-    this.put(key, value, ttlMs);
+    // A new object: a value handed out earlier (a `get` result) is never changed under its holder.
+    this.accessed(key, { value: copy(value), expiresAt: this.now() + ttlMs });
     return { status: 'ok' };
   }
 
   async delete(key: string): Promise<void> {
-    this.entries.delete(key);
+    this.remove(key);
+  }
+
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const entry = this.live(key);
+    if (!entry) return { status: 'missing' };
+    if (!sameStoredValue(entry.value, expected)) return { status: 'conflict', current: entry.value };
+    this.remove(key);
+    return { status: 'ok' };
   }
 
   async touch(key: string, ttlMs: number): Promise<void> {
     const entry = this.live(key);
-    if (entry) entry.expiresAt = this.now() + ttlMs;
+    if (!entry) return;
+    entry.expiresAt = this.now() + ttlMs;
+    this.accessed(key, entry);
   }
 
-  /** Copies bytes so a caller reusing its buffer cannot change a stored session. */
-  private put(key: string, value: StoredValue, ttlMs: number): void {
-    const stored = typeof value === 'string' ? value : Uint8Array.prototype.slice.call(value);
-    this.entries.set(key, { value: stored, expiresAt: this.now() + ttlMs });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+  private has(key: string): boolean {
+    return this.probation.has(key) || this.protected.has(key);
+  }
+
+  private remove(key: string): void {
+    if (!this.probation.delete(key)) this.protected.delete(key);
+  }
+
+  /** The browser came back: `key` becomes the most recently used of the protected segment. */
+  private accessed(key: string, entry: Entry): void {
+    this.remove(key);
+    this.protected.set(key, entry);
+    while (this.protected.size > this.protectedCapacity) {
+      const [oldest, demoted] = this.protected.entries().next().value as [string, Entry];
+      this.protected.delete(oldest);
+      this.probation.set(oldest, demoted);
+    }
+    this.evict();
+  }
+
+  /** Down to `maxEntries`: probation's least recently used first. */
+  private evict(): void {
+    while (this.size > this.maxEntries) {
+      const segment = this.probation.size > 0 ? this.probation : this.protected;
+      segment.delete(segment.keys().next().value as string);
     }
   }
 
   private live(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.probation.get(key) ?? this.protected.get(key);
     if (entry && entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
+      this.remove(key);
       return undefined;
     }
     return entry;
   }
+}
+
+/** Copies bytes so a caller reusing its buffer cannot change a stored session. */
+function copy(value: StoredValue): StoredValue {
+  return typeof value === 'string' ? value : Uint8Array.prototype.slice.call(value);
 }

@@ -19,6 +19,7 @@
  *   A store may attach per-version state to that object (the memcached store keys its CAS tokens
  *   on it in a WeakMap) and must still work, with one more round trip, when it gets an equal copy.
  * - Values are never mutated by the core after they were handed over, in either direction.
+ * - `deleteIf`'s `expected` follows the same rule as `replace`'s.
  * - At most one operation per key is in flight from one request; different requests may overlap.
  */
 import type { StoredValue } from '../stored-value.js';
@@ -54,6 +55,14 @@ export interface SessionStore {
 
   /** Remove `key`; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+
+  /**
+   * Compare-and-delete: remove `key` only if it holds exactly `expected` (same rules for `expected`
+   * as `replace`), atomically where the backend allows. 'conflict' carries what it holds now, so the
+   * core can apply its removals to that and keep a key another request set meanwhile; 'missing':
+   * nothing was there. The core empties sessions with this, never with a blind `delete`.
+   */
+  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult>;
 
   /** Restart the expiry of an existing key; a missing key stays missing. */
   touch(key: string, ttlMs: number): Promise<void>;

@@ -1,5 +1,6 @@
 import { SessionSerializationError } from '../../errors.js';
 import { toText, type StoredValue } from '../../stored-value.js';
+import { assertNesting, encodeWithinStack } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
 import type { Serializer } from '../serializer.js';
@@ -55,7 +56,19 @@ export class TaggedJsonSerializer implements Serializer {
   }
 
   dumps(data: Record<string, unknown>): string {
-    return this.encode(data, '', new Set());
+    try {
+      const text = encodeWithinStack('', () => this.encode(data, '', new Set()));
+      assertNesting(text, '');
+      return text;
+    } catch (error) {
+      if (!(error instanceof SessionSerializationError) || error.path !== '') throw error;
+      // Too deep: name the key (on this error path only, so a normal write pays one scan).
+      for (const key of Object.keys(data)) {
+        const path = keyPath('', key);
+        assertNesting(encodeWithinStack(path, () => this.encode(data[key], path, new Set())), path, 1);
+      }
+      throw error;
+    }
   }
 
   loads(stored: StoredValue): Record<string, unknown> {

@@ -116,6 +116,21 @@ export class FilesystemStore implements SessionStore {
     await withLock(path, this.lockStaleMs, () => unlinkQuietly(path));
   }
 
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const path = this.pathOf(key);
+    return withLock(path, this.lockStaleMs, async (stillHeld) => {
+      const current = await this.readLive(path, (handle) => handle.readFile());
+      if (current === null) {
+        await this.removeIfExpired(path);
+        return { status: 'missing' };
+      }
+      if (!sameStoredValue(current, expected)) return { status: 'conflict', current };
+      stillHeld();
+      await unlinkQuietly(path);
+      return { status: 'ok' };
+    });
+  }
+
   async touch(key: string, ttlMs: number): Promise<void> {
     await this.readLive(this.pathOf(key), (handle) => handle.utimes(new Date(), new Date(Date.now() + ttlMs)));
   }

@@ -112,6 +112,17 @@ class ExpressStoreAdapter implements SessionStore {
     });
   }
 
+  /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
+  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    return this.queue.run(key, async (): Promise<ReplaceResult> => {
+      const found = await this.read(key);
+      if (found.state !== 'ours') return { status: 'missing' };
+      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
+      await callback((done) => this.store.destroy(key, done));
+      return { status: 'ok' };
+    });
+  }
+
   delete(key: string): Promise<void> {
     // Queued too, so a replace already under way in this process cannot land after the delete.
     return this.queue.run(key, async () => {

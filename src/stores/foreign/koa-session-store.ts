@@ -93,6 +93,17 @@ class KoaSessionStoreAdapter implements SessionStore {
     });
   }
 
+  /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
+  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    return this.queue.run(key, async (): Promise<ReplaceResult> => {
+      const found = await this.read(key, 0);
+      if (found.state !== 'ours') return { status: 'missing' };
+      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
+      await this.store.destroy(key, {});
+      return { status: 'ok' };
+    });
+  }
+
   delete(key: string): Promise<void> {
     return this.queue.run(key, async () => {
       await this.store.destroy(key, {});

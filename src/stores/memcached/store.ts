@@ -141,6 +141,33 @@ export class MemcachedStore implements SessionStore {
     if (response.header.status !== Status.notFound) this.expectOk(key, 'delete', response);
   }
 
+  /**
+   * Compare-and-delete: a DELETE carrying the CAS token of the version compared with `expected`
+   * (binary protocol), so a write that lands in between makes it fail with "exists" and is kept.
+   */
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const version = typeof expected === 'object' ? this.versions.get(expected) : undefined;
+    let cas = version?.key === key ? version.cas : undefined;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      if (!cas) {
+        const current = await this.request('delete', { opcode: Opcode.get, key });
+        if (current.header.status === Status.notFound) return { status: 'missing' };
+        this.expectOk(key, 'delete', current);
+        if (!sameStoredValue(current.val, expected)) return { status: 'conflict', current: this.remember(key, current.val, current.header.cas) };
+        cas = current.header.cas;
+      }
+      const response = await this.request('delete', { opcode: Opcode.delete, key, cas });
+      if (response.header.status === Status.notFound) return { status: 'missing' };
+      if (response.header.status !== Status.exists) {
+        this.expectOk(key, 'delete', response);
+        return { status: 'ok' };
+      }
+      // Changed since the token was taken (another writer, or a touch): compare again.
+      cas = undefined;
+    }
+    throw new Error(`memcached: the item kept changing during ${MAX_CAS_ATTEMPTS} compare-and-delete attempts`);
+  }
+
   async touch(key: string, ttlMs: number): Promise<void> {
     const response = await this.request('touch', { opcode: Opcode.touch, key, extras: expirationExtras(expirationFor(ttlMs)) });
     if (response.header.status !== Status.notFound) this.expectOk(key, 'touch', response);

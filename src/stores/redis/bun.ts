@@ -14,7 +14,7 @@
  */
 import type { StoredValue } from '../../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../store.js';
-import { COMPARE_AND_SET } from './scripts.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_SET } from './scripts.js';
 
 /** The part of `Bun.RedisClient` this store uses (typed here so that Node builds need no bun-types). */
 export interface BunRedisClientLike {
@@ -69,6 +69,15 @@ export class BunRedisStore implements SessionStore {
   async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
     // The same script as the node-redis store's: 0 = missing, 1 = replaced, a bulk string = conflict.
     const reply = await this.client.send('EVAL', [COMPARE_AND_SET.source, '1', key, expected, value, px(ttlMs)]);
+    return this.scriptResult(key, reply);
+  }
+
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    return this.scriptResult(key, await this.client.send('EVAL', [COMPARE_AND_DELETE.source, '1', key, expected]));
+  }
+
+  /** 0 = missing, 1 = done, a bulk string = conflict (read again byte-exact when it is not clean text). */
+  private async scriptResult(key: string, reply: unknown): Promise<ReplaceResult> {
     if (reply === 0) return { status: 'missing' };
     if (reply === 1) return { status: 'ok' };
     const current = await this.exact(key, reply);

@@ -26,6 +26,19 @@ return 1
 `);
 
 /**
+ * Compare-and-delete, the same way: DEL only if the key still holds exactly the expected bytes.
+ * Replies: 1 = deleted, 0 = the key is gone, a bulk string = the key holds this other value.
+ * KEYS[1] session key; ARGV[1] expected value.
+ */
+export const COMPARE_AND_DELETE = script(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if current ~= ARGV[1] then return current end
+redis.call('DEL', KEYS[1])
+return 1
+`);
+
+/**
  * Adds a session to a user's set and restarts the set's expiry, atomically, so a set never lives
  * on without a TTL. One key only, so it runs on a Cluster too.
  * KEYS[1] user set; ARGV[1] session key, ARGV[2] TTL in ms.

@@ -1,10 +1,23 @@
 import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
+import { onlyKnownKeys } from '../../validate.js';
 import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
-import { COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
+import { clientKind, resolveWaitReplicas, waitForReplicas, type RedisClientKind, type ResolvedWaitReplicas, type WaitReplicasOptions } from './replicas.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
 import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from '../store.js';
 
 export type { RedisClientLike } from './connection.js';
+export type { WaitReplicasOptions } from './replicas.js';
+
+/** `redis` as an object: where to connect (a URL, or your client), plus store options. */
+export interface RedisStoreOptions {
+  /** A redis:// or rediss:// URL; the store opens and closes its own connection. */
+  url?: string;
+  /** A connected node-redis v5 client, cluster or sentinel that you own. */
+  client?: RedisClientLike;
+  /** WAIT for replicas after deletions (or every write): see docs/reliability.md. */
+  waitReplicas?: WaitReplicasOptions;
+}
 
 /** Quart-Session's SESSION_URI default. */
 export const DEFAULT_REDIS_URL = DEFAULTS.redis.url;
@@ -20,10 +33,18 @@ export class RedisStore implements SessionStore {
   readonly name = 'redis';
   readonly userIndex: UserSessionIndex;
   private readonly connection: RedisConnection;
+  private readonly kind: RedisClientKind;
+  private readonly waitReplicas: ResolvedWaitReplicas | undefined;
 
-  /** `redis`: a redis:// or rediss:// URL (the store opens and closes its own connection), or a client you own. */
-  constructor(redis: string | RedisClientLike = DEFAULT_REDIS_URL) {
-    this.connection = typeof redis === 'string' ? ownConnection(checkUrl(redis)) : sharedConnection(checkClient(redis));
+  /**
+   * `redis`: a redis:// or rediss:// URL (the store opens and closes its own connection), a client
+   * you own, or `{ url | client, waitReplicas }`.
+   */
+  constructor(redis: string | RedisClientLike | RedisStoreOptions = DEFAULT_REDIS_URL) {
+    const { target, waitReplicas } = splitOption(redis);
+    this.connection = typeof target === 'string' ? ownConnection(checkUrl(target)) : sharedConnection(checkClient(target));
+    this.kind = typeof target === 'string' ? 'client' : clientKind(target);
+    this.waitReplicas = resolveWaitReplicas(waitReplicas);
     this.userIndex = {
       add: async (userKey, sessionKey, ttlMs) => {
         await runScript(await this.commands(), USER_ADD, { keys: [userKey], arguments: [sessionKey, px(ttlMs)] });
@@ -54,23 +75,34 @@ export class RedisStore implements SessionStore {
   }
 
   async create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
-    const reply = await (await this.commands()).set(key, bytes(value), { expiration: { type: 'PX', value: ms(ttlMs) }, condition: 'NX' });
+    const commands = await this.commands();
+    const reply = await commands.set(key, bytes(value), { expiration: { type: 'PX', value: ms(ttlMs) }, condition: 'NX' });
+    if (reply !== null && this.waitReplicas?.on === 'all') await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'create');
     return reply !== null;
   }
 
   async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    const reply = await runScript(await this.commands(), COMPARE_AND_SET, {
+    const commands = await this.commands();
+    const reply = await runScript(commands, COMPARE_AND_SET, {
       keys: [key],
       arguments: [bytes(expected), bytes(value), px(ttlMs)],
     });
-    if (reply === 1) return { status: 'ok' };
-    if (reply === 0) return { status: 'missing' };
-    if (Buffer.isBuffer(reply)) return { status: 'conflict', current: reply };
-    throw new Error(`unexpected compare-and-set reply from Redis: ${String(reply)}`);
+    const result = scriptResult('compare-and-set', reply);
+    if (result.status === 'ok' && this.waitReplicas?.on === 'all') await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'write');
+    return result;
+  }
+
+  async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    const commands = await this.commands();
+    const result = scriptResult('compare-and-delete', await runScript(commands, COMPARE_AND_DELETE, { keys: [key], arguments: [bytes(expected)] }));
+    if (result.status === 'ok' && this.waitReplicas) await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'delete');
+    return result;
   }
 
   async delete(key: string): Promise<void> {
-    await (await this.commands()).del(key);
+    const commands = await this.commands();
+    const removed = await commands.del(key);
+    if (removed > 0 && this.waitReplicas) await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'delete');
   }
 
   async touch(key: string, ttlMs: number): Promise<void> {
@@ -96,6 +128,14 @@ export class RedisStore implements SessionStore {
   }
 }
 
+/** The reply of COMPARE_AND_SET / COMPARE_AND_DELETE: 1 done, 0 missing, the current bytes on a conflict. */
+function scriptResult(what: string, reply: unknown): ReplaceResult {
+  if (reply === 1) return { status: 'ok' };
+  if (reply === 0) return { status: 'missing' };
+  if (Buffer.isBuffer(reply)) return { status: 'conflict', current: reply };
+  throw new Error(`unexpected ${what} reply from Redis: ${String(reply)}`);
+}
+
 /** Redis wants whole milliseconds, at least one. */
 function ms(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs));
@@ -108,6 +148,18 @@ function px(ttlMs: number): string {
 /** Strings go as they are (node-redis writes them as UTF-8); bytes as a Buffer view, without copying. */
 function bytes(value: StoredValue): string | Buffer {
   return typeof value === 'string' || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** The three shapes of the `redis` option, as a connection target plus store options. */
+function splitOption(redis: string | RedisClientLike | RedisStoreOptions): { target: string | RedisClientLike; waitReplicas?: WaitReplicasOptions } {
+  if (typeof redis === 'string' || redis === null || typeof redis !== 'object') return { target: redis as string };
+  if (typeof (redis as Partial<RedisClientLike>).withTypeMapping === 'function') return { target: redis as RedisClientLike };
+  const options = redis as RedisStoreOptions;
+  onlyKnownKeys('redis', options, ['url', 'client', 'waitReplicas'], 'a redis option');
+  if (options.url !== undefined && options.client !== undefined) throw new SessionOptionsError('redis', 'takes url or client, not both');
+  const target = options.client ?? options.url;
+  if (target === undefined) throw new SessionOptionsError('redis', 'as an object needs url or client');
+  return { target, waitReplicas: options.waitReplicas };
 }
 
 function checkUrl(url: string): string {
