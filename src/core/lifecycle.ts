@@ -6,8 +6,9 @@ import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { normalizeAddress, sameClient } from './address.js';
 import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
-import { pastMaxAge, splitStored } from './metadata.js';
-import { SessionRecord } from './record.js';
+import { entryCodecFor, type EntryCodec } from './entry-codec.js';
+import { pastMaxAge } from './metadata.js';
+import { REMOVED, SessionRecord, type SavePlan } from './record.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, type StoreCall } from './store-call.js';
 
@@ -64,7 +65,6 @@ export interface OpenContext {
 type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
 const NONE: Action = { kind: 'none' };
 const CLEAR: Action = { kind: 'clear' };
-const MAX_MERGE_ATTEMPTS = 8;
 
 /**
  * Every per-request decision, with no HTTP in sight: `open` turns the cookie's id into a session,
@@ -76,6 +76,7 @@ export class Lifecycle {
   private readonly isValidId: (candidate: string) => boolean;
   private readonly guard: StoreCall;
   private readonly users: SessionIndexHooks | undefined;
+  private readonly codec: EntryCodec;
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -83,6 +84,7 @@ export class Lifecycle {
     this.isValidId = makeIdValidator(deps.options.idFormat);
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
+    this.codec = entryCodecFor(deps.serializer);
   }
 
   /**
@@ -100,8 +102,8 @@ export class Lifecycle {
    * `address`: the client address the session is pinned to (Quart's `_addr`).
    */
   fresh(replacesCookie: boolean, address?: string): SessionRecord {
-    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, newId: this.newId });
-    if (address !== undefined) record.metadata._addr = address;
+    const record = new SessionRecord({ isNew: true, permanent: this.deps.options.permanent, codec: this.codec, newId: this.newId });
+    if (address !== undefined) record.setMeta('_addr', address);
     record.staleCookie = replacesCookie;
     return record;
   }
@@ -111,54 +113,53 @@ export class Lifecycle {
     const key = options.keyPrefix + id;
     const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
     if (stored === null) return this.fresh(true, address);
-    let dict: Record<string, unknown>;
+    // Split into members, nothing decoded: a value is decoded when the handler first reads it.
+    let members: Array<[string, unknown]>;
     try {
-      dict = serializer.loads(stored);
+      members = this.codec.split(stored);
     } catch (failure) {
       events.emit('decode-error', { key, error: new SessionDecodeError(key, serializer.name, failure) });
       await this.guard('delete', store.delete(key));
       return this.fresh(true, address);
     }
-    const { data, metadata } = splitStored(dict);
+    const record = new SessionRecord({ id, isNew: false, permanent: options.permanent, codec: this.codec, members, loadedFrom: stored, newId: this.newId });
     // A session stored without the metadata an option needs (written before the option was turned
     // on, or by Quart without pinning) adopts it now and is written once on this request.
     let adopted = false;
     if (address !== undefined) {
-      const pinned = metadata._addr;
+      const pinned = metaOf(record, '_addr');
       if (pinned === undefined) {
-        metadata._addr = address;
+        record.setMeta('_addr', address);
         adopted = true;
       } else if (typeof pinned !== 'string' || !sameClient(normalizeAddress(pinned) ?? pinned, address, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
         const expected = typeof pinned === 'string' ? pinned.slice(0, 64) : 'invalid';
         events.emit('pin-mismatch', { session: idLabel(id), expected, actual: address });
-        await this.discard(key, data);
+        await this.discard(key, record);
         return this.fresh(true, address);
       }
     }
     if (options.maxAge !== undefined) {
-      const created = metadata._created;
+      const created = metaOf(record, '_created');
       if (created === undefined) {
-        metadata._created = nowSeconds();
+        record.setMeta('_created', nowSeconds());
         adopted = true;
       } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
-        await this.discard(key, data);
+        await this.discard(key, record);
         return this.fresh(true, address);
       }
     }
-    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId });
     if (adopted) record.markedDirty = true;
     await this.users?.loaded(record, key);
     return record;
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
-  private async discard(key: string, data: Record<string, unknown>): Promise<void> {
+  private async discard(key: string, record: SessionRecord): Promise<void> {
     await this.guard('delete', this.deps.store.delete(key));
-    await this.users?.discarded(key, data);
+    if (this.users) await this.users.discarded(key, dataOf(record));
   }
 
   /**
@@ -167,7 +168,7 @@ export class Lifecycle {
    */
   private ttlFor(record: SessionRecord): number {
     const { lifetime, maxAge } = this.deps.options;
-    const created = record.metadata._created;
+    const created = metaOf(record, '_created');
     if (maxAge === undefined || typeof created !== 'number') return lifetime;
     return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
   }
@@ -178,7 +179,8 @@ export class Lifecycle {
    */
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
     // `modified` compares snapshots of the objects the handler touched: work it out once.
-    const modified = record.modified;
+    // Values handed to the handler are compared now, once (at most one encoding each).
+    const modified = !outcome.failed && record.settle();
     if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.decide(record, outcome, this.idleCookie(record, outcome));
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
   }
@@ -239,7 +241,7 @@ export class Lifecycle {
 
   private async write(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
-    const empty = Object.keys(record.data).length === 0;
+    const empty = !record.hasData;
     if (empty) {
       if (!record.isNew) {
         await this.guard('delete', store.delete(options.keyPrefix + record.id));
@@ -259,11 +261,11 @@ export class Lifecycle {
   private async create(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
     // A session begins when it is first stored; one started after destroy() is a new session.
-    if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
-      record.metadata._created = nowSeconds();
+    if (options.maxAge !== undefined && (record.destroyed || typeof metaOf(record, '_created') !== 'number')) {
+      record.setMeta('_created', nowSeconds());
     }
     const user = this.users?.userToIndex(record);
-    const value = this.dump(this.dictOf(record));
+    const value = this.dump(record.plan().members);
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)))) {
@@ -279,25 +281,37 @@ export class Lifecycle {
 
   /**
    * Compare-and-set against what this request loaded. When another request saved in between, this
-   * request's changed and deleted keys are applied on top of what that one stored, and tried again.
+   * request's changed and removed keys are applied, as text, on top of what that one stored, and
+   * tried again (with a growing, jittered pause when it keeps happening) until `storeTimeout`.
    */
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
-    const { options, store, serializer } = this.deps;
+    const { options, store } = this.deps;
     const key = options.keyPrefix + record.id;
-    const changed = record.changed();
+    const plan = record.plan();
+    const deadline = Date.now() + options.storeTimeout;
     let expected = record.loadedFrom as StoredValue;
-    let value = this.dump(this.dictOf(record));
-    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+    let value = this.dump(plan.members);
+    for (let attempt = 0; ; attempt++) {
       const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
-      if (result.status !== 'conflict') return result.status;
-      // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
-      const current = nullPrototype(serializer.loads(result.current));
-      for (const name of changed) current[name] = record.data[name];
-      for (const name of record.removedKeys) delete current[name];
+      if (result.status !== 'conflict') {
+        if (result.status === 'ok') record.loadedFrom = value;
+        return result.status;
+      }
       expected = result.current;
-      value = this.dump(current);
+      value = this.merge(result.current, plan.changes);
+      if (attempt > 0) await contentionPause(attempt, deadline);
     }
-    throw new SessionStoreError('replace', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
+  }
+
+  /** `changes` applied on top of a stored value, key by key, untouched members kept as stored. */
+  private merge(current: StoredValue, changes: SavePlan['changes']): StoredValue {
+    let members = new Map(this.codec.split(current));
+    for (const [name, raw] of changes) {
+      if (raw === REMOVED) members.delete(name);
+      else if (name === '_permanent' && !members.has(name)) members = new Map([[name, raw], ...members]);
+      else members.set(name, raw);
+    }
+    return this.dump(members);
   }
 
   private async retire(record: SessionRecord): Promise<void> {
@@ -307,17 +321,8 @@ export class Lifecycle {
     await this.users?.removed(record, retired);
   }
 
-  /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
-  private dictOf(record: SessionRecord): Record<string, unknown> {
-    const dict: Record<string, unknown> = Object.create(null);
-    if (record.permanent) dict._permanent = true;
-    for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
-    for (const name of Object.keys(record.data)) dict[name] = record.data[name];
-    return dict;
-  }
-
-  private dump(dict: Record<string, unknown>): StoredValue {
-    const value = this.deps.serializer.dumps(dict);
+  private dump(members: Iterable<readonly [string, unknown]>): StoredValue {
+    const value = this.codec.assemble(members);
     const size = byteLength(value);
     if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
     return value;
@@ -329,10 +334,39 @@ function clientHoldsRetiredCookie(record: SessionRecord): boolean {
   return record.destroyed || record.staleCookie;
 }
 
-function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(dict)) copy[name] = dict[name];
-  return copy;
+/** A metadata value; one that does not decode reads as invalid (not a string, not a number). */
+function metaOf(record: SessionRecord, key: string): unknown {
+  try {
+    return record.meta(key);
+  } catch {
+    return INVALID;
+  }
+}
+const INVALID = Symbol('invalid');
+
+/** The data of a session refused on load, for the user index (decoded: this is rare). */
+function dataOf(record: SessionRecord): Record<string, unknown> {
+  const data: Record<string, unknown> = Object.create(null);
+  for (const key of record.keys()) {
+    try {
+      data[key] = record.peek(key);
+    } catch {
+      // undecodable: no user id there
+    }
+  }
+  return data;
+}
+
+/**
+ * Between compare-and-set attempts that keep conflicting (other processes writing the session):
+ * a random pause up to a bound that doubles, capped, and never past the deadline. Past the deadline
+ * the save fails with a store error (503), as any store call over `storeTimeout` does.
+ */
+async function contentionPause(attempt: number, deadline: number): Promise<void> {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new SessionStoreError('replace', `the session kept changing under concurrent writers for longer than storeTimeout`);
+  const bound = Math.min(2 ** Math.min(attempt, 6), 50, left);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * bound));
 }
 
 function nowSeconds(): number {

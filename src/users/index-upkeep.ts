@@ -21,7 +21,7 @@ export class UserIndexUpkeep implements SessionIndexHooks {
 
   /** Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive too. */
   async loaded(record: SessionRecord, key: string): Promise<void> {
-    const user = this.safeUserOf(record.data);
+    const user = this.safeUserOf(this.userView(record));
     if (user === undefined) return;
     this.loadedUsers.set(record, user);
     if (this.options.rolling && this.options.maxAge === undefined) {
@@ -37,7 +37,7 @@ export class UserIndexUpkeep implements SessionIndexHooks {
 
   /** The user id this write will be indexed under; throws (before anything is stored) on a bad one. */
   userToIndex(record: SessionRecord): UserId | undefined {
-    return userOf(record.data, this.options.userKey);
+    return userOf(this.userView(record), this.options.userKey);
   }
 
   /**
@@ -61,6 +61,11 @@ export class UserIndexUpkeep implements SessionIndexHooks {
     if (user === undefined || ids.length === 0) return;
     const indexKey = userIndexKey(this.options.keyPrefix, user);
     for (const id of ids) await this.call('index remove', this.index.remove(indexKey, this.options.keyPrefix + id));
+  }
+
+  /** The user key's value alone: the rest of the session stays undecoded. */
+  private userView(record: SessionRecord): Record<string, unknown> {
+    return { [this.options.userKey]: record.peek(this.options.userKey) };
   }
 
   private safeUserOf(data: Record<string, unknown>): UserId | undefined {
