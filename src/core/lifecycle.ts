@@ -8,7 +8,8 @@ import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { entryCodecFor, type EntryCodec } from './entry-codec.js';
 import { pastMaxAge } from './metadata.js';
-import { REMOVED, SessionRecord, type SavePlan } from './record.js';
+import { REMOVED, SessionRecord } from './record.js';
+import { SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, type StoreCall } from './store-call.js';
 
@@ -77,6 +78,7 @@ export class Lifecycle {
   private readonly guard: StoreCall;
   private readonly users: SessionIndexHooks | undefined;
   private readonly codec: EntryCodec;
+  private readonly saves: SaveQueue;
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -85,6 +87,11 @@ export class Lifecycle {
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
     this.codec = entryCodecFor(deps.serializer);
+    this.saves = new SaveQueue({
+      replace: (key, expected, value, ttlMs) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs)),
+      merge: (current, changes) => this.merge(current, changes),
+      budgetMs: deps.options.storeTimeout,
+    });
   }
 
   /**
@@ -280,36 +287,33 @@ export class Lifecycle {
   }
 
   /**
-   * Compare-and-set against what this request loaded. When another request saved in between, this
-   * request's changed and removed keys are applied, as text, on top of what that one stored, and
-   * tried again (with a growing, jittered pause when it keeps happening) until `storeTimeout`.
+   * Compare-and-set against what this request loaded, through the session's save queue: saves of one
+   * session from this process land one on top of the other (see SaveQueue), and against other
+   * processes this request's changed and removed keys are applied, as text, on what is stored now.
    */
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
-    const { options, store } = this.deps;
-    const key = options.keyPrefix + record.id;
     const plan = record.plan();
-    const deadline = Date.now() + options.storeTimeout;
-    let expected = record.loadedFrom as StoredValue;
-    let value = this.dump(plan.members);
-    for (let attempt = 0; ; attempt++) {
-      const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
-      if (result.status !== 'conflict') {
-        if (result.status === 'ok') record.loadedFrom = value;
-        return result.status;
-      }
-      expected = result.current;
-      value = this.merge(result.current, plan.changes);
-      if (attempt > 0) await contentionPause(attempt, deadline);
-    }
+    const value = this.dump(plan.members);
+    const outcome = await this.saves.replace(this.deps.options.keyPrefix + record.id, {
+      expected: record.loadedFrom as StoredValue,
+      value,
+      changes: plan.changes,
+      ttlMs: this.ttlFor(record),
+    });
+    if (outcome.status === 'ok') record.loadedFrom = outcome.value;
+    return outcome.status;
   }
 
-  /** `changes` applied on top of a stored value, key by key, untouched members kept as stored. */
-  private merge(current: StoredValue, changes: SavePlan['changes']): StoredValue {
+  /** Each request's changes, in order, applied on top of a stored value; untouched members kept as stored. */
+  private merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue {
     let members = new Map(this.codec.split(current));
-    for (const [name, raw] of changes) {
-      if (raw === REMOVED) members.delete(name);
-      else if (name === '_permanent' && !members.has(name)) members = new Map([[name, raw], ...members]);
-      else members.set(name, raw);
+    for (const change of changes) {
+      for (const [name, raw] of change) {
+        if (raw === REMOVED) members.delete(name);
+        // A `_permanent` the stored session did not have goes first, as `plan()` puts it.
+        else if (name === '_permanent' && !members.has(name)) members = new Map([[name, raw], ...members]);
+        else members.set(name, raw);
+      }
     }
     return this.dump(members);
   }
@@ -357,21 +361,7 @@ function dataOf(record: SessionRecord): Record<string, unknown> {
   return data;
 }
 
-/**
- * Between compare-and-set attempts that keep conflicting (other processes writing the session):
- * a random pause up to a bound that doubles, capped, and never past the deadline. Past the deadline
- * the save fails with a store error (503), as any store call over `storeTimeout` does.
- */
-async function contentionPause(attempt: number, deadline: number): Promise<void> {
-  const left = deadline - Date.now();
-  if (left <= 0) throw new SessionStoreError('replace', `the session kept changing under concurrent writers for longer than storeTimeout`);
-  const bound = Math.min(2 ** Math.min(attempt, 6), 50, left);
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * bound));
-}
-
 function nowSeconds(): number {
   // Unix seconds like Python's time.time(), to the millisecond.
   return Date.now() / 1000;
 }
-
-

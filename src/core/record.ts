@@ -43,7 +43,7 @@ export interface SavePlan {
   /** Every member to store, in order, as raw forms (untouched keys: their stored text). */
   readonly members: Array<[string, unknown]>;
   /** Keys this request set or changed (their new raw form) and removed (null), for merging. */
-  readonly changes: Map<string, unknown>;
+  readonly changes: ReadonlyMap<string, unknown>;
 }
 
 /** A removal in `SavePlan.changes`. */
