@@ -8,7 +8,7 @@ import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { entryCodecFor, type EntryCodec } from './entry-codec.js';
 import { pastMaxAge } from './metadata.js';
-import { REMOVED, SessionRecord } from './record.js';
+import { putMember, REMOVED, SessionRecord } from './record.js';
 import { SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, type StoreCall } from './store-call.js';
@@ -310,9 +310,7 @@ export class Lifecycle {
     for (const change of changes) {
       for (const [name, raw] of change) {
         if (raw === REMOVED) members.delete(name);
-        // A `_permanent` the stored session did not have goes first, as `plan()` puts it.
-        else if (name === '_permanent' && !members.has(name)) members = new Map([[name, raw], ...members]);
-        else members.set(name, raw);
+        else members = putMember(members, name, raw);
       }
     }
     return this.dump(members);

@@ -46,6 +46,23 @@ export interface SavePlan {
   readonly changes: ReadonlyMap<string, unknown>;
 }
 
+/**
+ * Sets `key` in an ordered map of members: in place when it is there already; otherwise new data goes
+ * last, a new `_permanent` first and other new metadata before the first data key (Quart-Session's
+ * order: metadata, then data). May return a new map.
+ */
+export function putMember(members: Map<string, unknown>, key: string, raw: unknown): Map<string, unknown> {
+  if (members.has(key) || !METADATA_KEYS.has(key)) return members.set(key, raw);
+  const placed = new Map<string, unknown>();
+  if (key === '_permanent') placed.set(key, raw);
+  for (const [name, value] of members) {
+    if (!placed.has(key) && !METADATA_KEYS.has(name)) placed.set(key, raw);
+    placed.set(name, value);
+  }
+  if (!placed.has(key)) placed.set(key, raw);
+  return placed;
+}
+
 /** A removal in `SavePlan.changes`. */
 export const REMOVED = null;
 
@@ -224,17 +241,22 @@ export class SessionRecord implements FacadeTarget {
       if (raw !== slot.raw || this.changedKeys.has(key)) changes.set(key, raw);
       return raw;
     };
-    const members: Array<[string, unknown]> = [];
-    const permanent = this.slots.get('_permanent');
+    let members: Array<[string, unknown]>;
     if (this.isNew) {
+      members = [];
+      const permanent = this.slots.get('_permanent');
       if (permanent) members.push(['_permanent', out('_permanent', permanent)]);
       for (const [key, slot] of this.slots) if (key !== '_permanent' && METADATA_KEYS.has(key)) members.push([key, out(key, slot)]);
       for (const [key, slot] of this.slots) if (!METADATA_KEYS.has(key)) members.push([key, out(key, slot)]);
     } else {
-      // A `_permanent` the stored session did not have goes first, as in a new one.
-      const added = permanent !== undefined && permanent.raw === NO_RAW;
-      if (added) members.push(['_permanent', out('_permanent', permanent)]);
-      for (const [key, slot] of this.slots) if (!(added && key === '_permanent')) members.push([key, out(key, slot)]);
+      let stored = new Map<string, unknown>();
+      const added: string[] = [];
+      for (const [key, slot] of this.slots) {
+        if (slot.raw === NO_RAW) added.push(key);
+        else stored.set(key, out(key, slot));
+      }
+      for (const key of added) stored = putMember(stored, key, out(key, this.slots.get(key)!));
+      members = [...stored];
     }
     for (const key of this.removedKeys) changes.set(key, REMOVED);
     return { members, changes };

@@ -10,7 +10,7 @@ import type { SessionStore } from '../stores/store.js';
 import { UserIndexUpkeep } from '../users/index-upkeep.js';
 import { UserSessions, type DestroyUserSessionsOptions, type UserId, type UserSessionInfo } from '../users/user-sessions.js';
 import { sessionStorage, useKoaStorage } from './context-storage.js';
-import { CookieExchange } from './cookie-exchange.js';
+import { CookieExchange, type Opened } from './cookie-exchange.js';
 
 /** The middleware, plus handles on what it owns. */
 export interface QSessionMiddleware extends Middleware {
@@ -44,19 +44,26 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const users = new UserSessions(resolved, store, serializer, guard);
   const exchange = new CookieExchange(lifecycle, resolved, events);
 
-  async function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
-    const { record, cookie } = await exchange.open(ctx);
+  // Written with `then` rather than `await`: a request that needs no store call (no cookie, nothing
+  // to save) goes through without extra promises; a read awaits the store once.
+  function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
+    const opened = exchange.open(ctx);
+    return opened instanceof Promise ? opened.then((ready) => handle(ctx, next, ready)) : handle(ctx, next, opened);
+  }
+
+  function handle(ctx: Context, next: Next, { record, cookie }: Opened): Promise<void> {
     ctx.session = record.session;
     // Koa's own context storage, when the app turned it on, already makes `ctx.session` reachable.
     const koaStorage = ctx.app.ctxStorage;
     if (koaStorage) useKoaStorage(koaStorage);
-    try {
-      await (koaStorage ? next() : sessionStorage.run(record.session, next));
-    } catch (error) {
-      await exchange.settle(ctx, record, cookie, true);
-      throw error;
-    }
-    await exchange.settle(ctx, record, cookie, false);
+    const handled = Promise.resolve(koaStorage ? next() : sessionStorage.run(record.session, next));
+    return handled.then(
+      () => exchange.settle(ctx, record, cookie, false),
+      async (error: unknown) => {
+        await exchange.settle(ctx, record, cookie, true);
+        throw error;
+      },
+    );
   }
 
   const middleware = Object.assign(qsessionMiddleware, {
