@@ -44,25 +44,25 @@ export class StoredTextError extends SyntaxError {
  * Anything but a top-level object, or invalid JSON, throws (TypeError / StoredTextError).
  */
 export function splitMembers(text: string, options: ScanOptions): Member[] {
-  const scanner = new Scanner(text, options.nonFinite);
-  let pos = scanner.space(0);
+  const { nonFinite } = options;
+  let pos = space(text, 0);
   if (text.charCodeAt(pos) !== OPEN_BRACE) {
-    scanner.value(pos); // a valid non-object is "not an object"; invalid text is a syntax error
+    skipValue(text, pos, nonFinite); // a valid non-object is "not an object"; invalid text is a syntax error
     throw new TypeError('stored session is not a JSON object');
   }
   const members: Member[] = [];
   let index: Map<string, number> | undefined;
-  pos = scanner.space(pos + 1);
+  pos = space(text, pos + 1);
   if (text.charCodeAt(pos) === CLOSE_BRACE) pos++;
   else {
     for (;;) {
-      if (text.charCodeAt(pos) !== QUOTE) scanner.fail('expected a key', pos);
-      const keyEnd = scanner.string(pos);
-      const key = scanner.keyText(pos, keyEnd);
-      pos = scanner.space(keyEnd);
-      if (text.charCodeAt(pos) !== COLON) scanner.fail('expected :', pos);
-      const start = scanner.space(pos + 1);
-      const end = scanner.value(start);
+      if (text.charCodeAt(pos) !== QUOTE) fail('expected a key', pos);
+      const keyEnd = skipString(text, pos);
+      const key = keyText(text, pos, keyEnd);
+      const colon = space(text, keyEnd);
+      if (text.charCodeAt(colon) !== COLON) fail('expected :', colon);
+      const start = space(text, colon + 1);
+      const end = skipValue(text, start, nonFinite);
       const raw = text.slice(start, end);
       // Duplicate keys are rare (nothing we or Python write has them): a map only once there are several members.
       if (members.length > 8 && index === undefined) {
@@ -74,14 +74,14 @@ export function splitMembers(text: string, options: ScanOptions): Member[] {
         index?.set(key, members.length);
         members.push([key, raw]);
       } else members[seen]![1] = raw;
-      pos = scanner.space(end);
+      pos = space(text, end);
       const next = text.charCodeAt(pos++);
       if (next === CLOSE_BRACE) break;
-      if (next !== COMMA) scanner.fail('expected , or }', pos - 1);
-      pos = scanner.space(pos);
+      if (next !== COMMA) fail('expected , or }', pos - 1);
+      pos = space(text, pos);
     }
   }
-  if (scanner.space(pos) !== text.length) scanner.fail('extra data', pos);
+  if (space(text, pos) !== text.length) fail('extra data', pos);
   return members;
 }
 
@@ -101,155 +101,135 @@ export function joinMembers(members: Iterable<readonly [string, string]>, key: (
   return out + '}';
 }
 
-class Scanner {
-  private depth = 0;
-  constructor(
-    private readonly text: string,
-    private readonly nonFinite: boolean,
-  ) {}
+/** What the value scanner is inside of, per nesting level. */
+const IN_OBJECT = 1;
+const IN_ARRAY = 2;
+const levels = new Uint8Array(MAX_DEPTH + 1);
 
-  fail(what: string, pos: number): never {
-    throw new StoredTextError(what, pos);
-  }
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
 
-  space(pos: number): number {
-    const text = this.text;
-    for (;;) {
-      const c = text.charCodeAt(pos);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
-      else return pos;
-    }
-  }
+function space(text: string, pos: number): number {
+  while (isSpace(text.charCodeAt(pos))) pos++;
+  return pos;
+}
 
-  /** A string starting at `pos` (its quote); returns the position after the closing quote. */
-  string(pos: number): number {
-    const text = this.text;
-    pos++;
-    for (;;) {
-      const c = text.charCodeAt(pos);
-      if (c === QUOTE) return pos + 1;
-      if (c === BACKSLASH) {
-        const e = text.charCodeAt(pos + 1);
-        if (e === 0x75 /* u */) {
-          for (let i = 2; i < 6; i++) if (!isHex(text.charCodeAt(pos + i))) this.fail('invalid \\u escape', pos);
-          pos += 6;
-        } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-          pos += 2;
-        } else this.fail('invalid escape', pos);
-      } else if (c < 0x20 || Number.isNaN(c)) {
-        this.fail(Number.isNaN(c) ? 'unterminated string' : 'control character in string', pos);
-      } else pos++;
-    }
-  }
+function fail(what: string, pos: number): never {
+  throw new StoredTextError(what, pos);
+}
 
-  /** A key's decoded text: the slice itself unless it holds escapes. */
-  keyText(start: number, end: number): string {
-    const inner = this.text.slice(start + 1, end - 1);
-    return inner.includes('\\') ? (JSON.parse(this.text.slice(start, end)) as string) : inner;
-  }
-
-  /** Any JSON value starting at `pos`; returns the position after it. */
-  value(pos: number): number {
-    const text = this.text;
+/** A string starting at `pos` (its quote); returns the position after the closing quote. */
+function skipString(text: string, pos: number): number {
+  pos++;
+  for (;;) {
     const c = text.charCodeAt(pos);
-    switch (c) {
-      case QUOTE:
-        return this.string(pos);
-      case OPEN_BRACE:
-        return this.object(pos);
-      case OPEN_BRACKET:
-        return this.array(pos);
-      case 0x74: // t
-        return this.word(pos, 'true');
-      case 0x66: // f
-        return this.word(pos, 'false');
-      case 0x6e: // n
-        return this.word(pos, 'null');
-      case 0x4e: // N
-        return this.nonFinite ? this.word(pos, 'NaN') : this.fail('unexpected character', pos);
-      case 0x49: // I
-        return this.nonFinite ? this.word(pos, 'Infinity') : this.fail('unexpected character', pos);
-      default:
-        if (c === MINUS && this.nonFinite && text.charCodeAt(pos + 1) === 0x49) return this.word(pos, '-Infinity');
-        if (c === MINUS || (c >= 0x30 && c <= 0x39)) return this.number(pos);
-        return this.fail(Number.isNaN(c) ? 'unexpected end' : 'unexpected character', pos);
-    }
+    if (c === QUOTE) return pos + 1;
+    if (c === BACKSLASH) {
+      const e = text.charCodeAt(pos + 1);
+      if (e === 0x75 /* u */) {
+        if (!(isHex(text.charCodeAt(pos + 2)) && isHex(text.charCodeAt(pos + 3)) && isHex(text.charCodeAt(pos + 4)) && isHex(text.charCodeAt(pos + 5)))) {
+          fail('invalid \\u escape', pos);
+        }
+        pos += 6;
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        pos += 2;
+      } else fail('invalid escape', pos);
+    } else if (c >= 0x20) pos++;
+    else fail(c === c ? 'control character in string' : 'unterminated string', pos);
   }
+}
 
-  private word(pos: number, word: string): number {
-    if (!this.text.startsWith(word, pos)) this.fail('unexpected character', pos);
-    return pos + word.length;
-  }
+/** A key's decoded text: the slice itself unless it holds escapes. */
+function keyText(text: string, start: number, end: number): string {
+  const inner = text.slice(start + 1, end - 1);
+  return inner.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : inner;
+}
 
-  /** `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?` */
-  private number(pos: number): number {
-    const text = this.text;
-    if (text.charCodeAt(pos) === MINUS) pos++;
-    const first = text.charCodeAt(pos);
-    if (first === 0x30) pos++;
-    else if (first >= 0x31 && first <= 0x39) pos = digits(text, pos);
-    else this.fail('invalid number', pos);
-    if (text.charCodeAt(pos) === 0x2e) {
-      const after = digits(text, pos + 1);
-      if (after === pos + 1) this.fail('invalid number', pos);
-      pos = after;
-    }
-    const e = text.charCodeAt(pos);
-    if (e === 0x65 || e === 0x45) {
-      pos++;
-      const sign = text.charCodeAt(pos);
-      if (sign === 0x2b || sign === MINUS) pos++;
-      const after = digits(text, pos);
-      if (after === pos) this.fail('invalid number', pos);
-      pos = after;
-    }
-    return pos;
-  }
+/** `"key"` then `:`; returns the position of the value after it. */
+function skipKey(text: string, pos: number): number {
+  if (text.charCodeAt(pos) !== QUOTE) fail('expected a key', pos);
+  pos = space(text, skipString(text, pos));
+  if (text.charCodeAt(pos) !== COLON) fail('expected :', pos);
+  return space(text, pos + 1);
+}
 
-  private enter(pos: number): void {
-    if (++this.depth > MAX_DEPTH) this.fail('nesting too deep', pos);
-  }
-
-  private object(pos: number): number {
-    const text = this.text;
-    this.enter(pos);
-    pos = this.space(pos + 1);
-    if (text.charCodeAt(pos) === CLOSE_BRACE) {
-      this.depth--;
-      return pos + 1;
-    }
+/**
+ * Any JSON value starting at `pos`; returns the position after it. One loop over the text with an
+ * explicit stack (no recursion, no call per character), validating the grammar as it goes.
+ */
+function skipValue(text: string, pos: number, nonFinite: boolean): number {
+  let depth = 0;
+  for (;;) {
+    // A value starts at `pos`.
+    const c = text.charCodeAt(pos);
+    if (c === QUOTE) pos = skipString(text, pos);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === MAX_DEPTH) fail('nesting too deep', pos);
+      const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+      pos = space(text, pos + 1);
+      if (text.charCodeAt(pos) === close) pos++;
+      else {
+        levels[depth++] = c === OPEN_BRACE ? IN_OBJECT : IN_ARRAY;
+        pos = c === OPEN_BRACE ? skipKey(text, pos) : pos;
+        continue;
+      }
+    } else if (c === 0x74) pos = word(text, pos, 'true');
+    else if (c === 0x66) pos = word(text, pos, 'false');
+    else if (c === 0x6e) pos = word(text, pos, 'null');
+    else if (nonFinite && c === 0x4e) pos = word(text, pos, 'NaN');
+    else if (nonFinite && c === 0x49) pos = word(text, pos, 'Infinity');
+    else if (nonFinite && c === MINUS && text.charCodeAt(pos + 1) === 0x49) pos = word(text, pos, '-Infinity');
+    else if (c === MINUS || (c >= 0x30 && c <= 0x39)) pos = number(text, pos);
+    else fail(c === c ? 'unexpected character' : 'unexpected end', pos);
+    // After a value: close containers, or move on to the next member / item.
     for (;;) {
-      if (text.charCodeAt(pos) !== QUOTE) this.fail('expected a key', pos);
-      pos = this.space(this.string(pos));
-      if (text.charCodeAt(pos) !== COLON) this.fail('expected :', pos);
-      pos = this.space(this.value(this.space(pos + 1)));
-      const next = text.charCodeAt(pos++);
-      if (next === CLOSE_BRACE) break;
-      if (next !== COMMA) this.fail('expected , or }', pos - 1);
-      pos = this.space(pos);
+      if (depth === 0) return pos;
+      pos = space(text, pos);
+      const next = text.charCodeAt(pos);
+      const level = levels[depth - 1];
+      if (next === COMMA) {
+        pos = space(text, pos + 1);
+        if (level === IN_OBJECT) pos = skipKey(text, pos);
+        break;
+      }
+      if (next === (level === IN_OBJECT ? CLOSE_BRACE : CLOSE_BRACKET)) {
+        pos++;
+        depth--;
+        continue;
+      }
+      fail(level === IN_OBJECT ? 'expected , or }' : 'expected , or ]', pos);
     }
-    this.depth--;
-    return pos;
   }
+}
 
-  private array(pos: number): number {
-    const text = this.text;
-    this.enter(pos);
-    pos = this.space(pos + 1);
-    if (text.charCodeAt(pos) === CLOSE_BRACKET) {
-      this.depth--;
-      return pos + 1;
-    }
-    for (;;) {
-      pos = this.space(this.value(pos));
-      const next = text.charCodeAt(pos++);
-      if (next === CLOSE_BRACKET) break;
-      if (next !== COMMA) this.fail('expected , or ]', pos - 1);
-      pos = this.space(pos);
-    }
-    this.depth--;
-    return pos;
+function word(text: string, pos: number, expected: string): number {
+  if (!text.startsWith(expected, pos)) fail('unexpected character', pos);
+  return pos + expected.length;
+}
+
+/** `-?(0|[1-9]\\d*)(\\.\\d+)?([eE][-+]?\\d+)?` */
+function number(text: string, pos: number): number {
+  if (text.charCodeAt(pos) === MINUS) pos++;
+  const first = text.charCodeAt(pos);
+  if (first === 0x30) pos++;
+  else if (first >= 0x31 && first <= 0x39) pos = digits(text, pos);
+  else fail('invalid number', pos);
+  if (text.charCodeAt(pos) === 0x2e) {
+    const after = digits(text, pos + 1);
+    if (after === pos + 1) fail('invalid number', pos);
+    pos = after;
   }
+  const e = text.charCodeAt(pos);
+  if (e === 0x65 || e === 0x45) {
+    pos++;
+    const sign = text.charCodeAt(pos);
+    if (sign === 0x2b || sign === MINUS) pos++;
+    const after = digits(text, pos);
+    if (after === pos) fail('invalid number', pos);
+    pos = after;
+  }
+  return pos;
 }
 
 function digits(text: string, pos: number): number {
