@@ -3,8 +3,8 @@
  * Quart / Flask reads back and writes out as the same text. Bytes are `Uint8Array` (read as
  * `Buffer`), datetimes are `Date`.
  *
- * They are plain classes whose state is one own enumerable field: the session's change detection
- * fingerprints values with `node:v8`, which sees exactly those fields, so equal values compare equal.
+ * They are plain classes whose state is one own enumerable field; the session's change detection
+ * compares them by that field (see `sameValue` in core/entry-codec.ts).
  */
 
 /** A Python tuple (`{" t": [...]}`). Immutable like Python's: the items array is frozen. */
