@@ -185,7 +185,6 @@ export class Lifecycle {
    * nothing to store, so untouched requests pay no extra promise.
    */
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
-    // `modified` compares snapshots of the objects the handler touched: work it out once.
     // Values handed to the handler are compared now, once (at most one encoding each).
     const modified = !outcome.failed && record.settle();
     if (record.retiredIds.length === 0 && !record.markedDirty && !modified) return this.decide(record, outcome, this.idleCookie(record, outcome));
