@@ -87,6 +87,20 @@ export class SessionTooLargeError extends QSessionError {
 }
 
 /**
+ * One value of a loaded session that the serializer could not read, met when the handler first reads
+ * that key (values are decoded lazily, so the rest of the session works and is kept as stored).
+ * Carries the key (at most 64 characters) and the kind of failure, never the value.
+ */
+export class SessionValueDecodeError extends QSessionError {
+  readonly key: string;
+  constructor(key: string, serializer: string, failure: unknown) {
+    const kind = failure instanceof Error ? failure.name : typeof failure;
+    super('ERR_QSESSION_DECODE', `koa-qsession: the ${serializer} serializer could not read the session value ${JSON.stringify(key.slice(0, 64))} (${kind})`, { cause: failure });
+    this.key = key.slice(0, 64);
+  }
+}
+
+/**
  * A stored value the serializer could not read. Carries the session's label (a short hash of its id,
  * the one `pin-mismatch` uses) and the kind of failure only: the id is a bearer credential, parser
  * messages quote the input, and the input is session data; none of them may reach logs.
@@ -110,6 +124,7 @@ for (const [constructor, kind] of [
   [SessionSerializationError, 'SessionSerializationError'],
   [SessionTooLargeError, 'SessionTooLargeError'],
   [SessionDecodeError, 'SessionDecodeError'],
+  [SessionValueDecodeError, 'SessionValueDecodeError'],
 ] as const) {
   Object.defineProperty(constructor, ERROR_KIND, { value: kind });
 }

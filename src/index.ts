@@ -27,6 +27,7 @@ export {
   SessionSerializationError,
   SessionTooLargeError,
   SessionDecodeError,
+  SessionValueDecodeError,
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionUsageError } from 'koa-qsession';
+import { taggedJsonSerializer } from 'koa-qsession';
+import { entryCodecFor } from '../../src/core/entry-codec.js';
 import { SessionRecord } from '../../src/core/record.js';
 
 let n = 0;
+const codec = entryCodecFor(taggedJsonSerializer);
 const fresh = (data?: Record<string, unknown>) =>
   new SessionRecord({
     id: 'original-id',
     isNew: data === undefined,
     permanent: true,
-    data: data ? Object.assign(Object.create(null), data) : undefined,
+    codec,
+    members: data ? codec.split(taggedJsonSerializer.dumps(data)) : undefined,
     newId: () => `new-id-${++n}`,
   });
 

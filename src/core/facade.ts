@@ -10,7 +10,8 @@ export interface FacadeTarget extends CookieTarget {
   readonly id: string;
   readonly isNew: boolean;
   readonly modified: boolean;
-  readonly data: Record<string, unknown>;
+  has(key: string): boolean;
+  keys(): string[];
   markedDirty: boolean;
   assertOpen(): void;
   reload(): Promise<void>;
@@ -81,21 +82,24 @@ class SessionFacade implements SessionMethods {
   }
   get<T = unknown>(key: string, fallback?: T): T | undefined {
     const record = this[RECORD];
-    return key in record.data ? (record.read(key) as T) : fallback;
+    return record.has(key) ? (record.read(key) as T) : fallback;
   }
   set(key: string, value: unknown): this {
     this[RECORD].write(String(key), value);
     return this;
   }
-  has(key: string): boolean { return key in this[RECORD].data; }
+  has(key: string): boolean { return this[RECORD].has(key); }
   delete(key: string): boolean { return this[RECORD].remove(String(key)); }
   clear(): void {
     const record = this[RECORD];
-    for (const key of Object.keys(record.data)) record.remove(key);
+    for (const key of record.keys()) record.remove(key);
   }
-  keys(): string[] { return Object.keys(this[RECORD].data); }
+  keys(): string[] { return this[RECORD].keys(); }
   /** A plain copy of the data (`__proto__` stays an own key: fromEntries defines, never assigns). */
-  toJSON(): Record<string, unknown> { return Object.fromEntries(Object.entries(this[RECORD].data)); }
+  toJSON(): Record<string, unknown> {
+    const record = this[RECORD];
+    return Object.fromEntries(record.keys().map((key) => [key, record.read(key)]));
+  }
   dirty(): void {
     const record = this[RECORD];
     record.assertOpen();
@@ -146,13 +150,13 @@ const facadeHandler: ProxyHandler<SessionFacade> = {
     return true;
   },
   has(facade, prop) {
-    return typeof prop === 'string' && prop in facade[RECORD].data;
+    return typeof prop === 'string' && facade[RECORD].has(prop);
   },
   ownKeys(facade) {
-    return Object.keys(facade[RECORD].data);
+    return facade[RECORD].keys();
   },
   getOwnPropertyDescriptor(facade, prop) {
-    if (typeof prop === 'symbol' || !(prop in facade[RECORD].data)) return undefined;
+    if (typeof prop === 'symbol' || !facade[RECORD].has(prop)) return undefined;
     return { value: facade[RECORD].read(prop), writable: true, enumerable: true, configurable: true };
   },
   defineProperty(facade, prop, descriptor) {

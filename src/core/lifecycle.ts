@@ -4,15 +4,17 @@ import type { Serializer } from '../serializers/serializer.js';
 import { byteLength, type StoredValue } from '../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { sameClient } from './address.js';
-import { comparablePin } from './pin-rule.js';
-import type { SessionEvents } from './events.js';
 import { debug, debugEnabled } from './debug.js';
+import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
-import { pastMaxAge, splitStored } from './metadata.js';
-import { SessionRecord } from './record.js';
+import { entryCodecFor, type EntryCodec } from './entry-codec.js';
+import { METADATA_KEYS, pastMaxAge } from './metadata.js';
+import { comparablePin } from './pin-rule.js';
+import { putMember, REMOVED, SessionRecord } from './record.js';
 import { RetiredIds } from './retired-ids.js';
+import { SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
-import { boundedStoreCall, type StoreCall } from './store-call.js';
+import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
 
 /**
  * What the response must do with the session cookie: the one and only cookie decision. `set` carries
@@ -67,7 +69,6 @@ export interface OpenContext {
 type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
 const NONE: Action = { kind: 'none' };
 const CLEAR: Action = { kind: 'clear' };
-const MAX_MERGE_ATTEMPTS = 8;
 
 /**
  * Every per-request decision, with no HTTP in sight: `open` turns the cookie's id into a session,
@@ -79,15 +80,26 @@ export class Lifecycle {
   private readonly isValidId: (candidate: string) => boolean;
   private readonly guard: StoreCall;
   private readonly users: SessionIndexHooks | undefined;
-  private warnedStaticDrop = false;
+  private readonly codec: EntryCodec;
+  private readonly saves: SaveQueue;
   /** Ids retired here a moment ago: never re-set by a slower request that loaded them earlier. */
   private readonly recentlyRetired = new RetiredIds();
+  private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     this.newId = makeIdGenerator(deps.options.idFormat);
     this.isValidId = makeIdValidator(deps.options.idFormat);
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
+    this.codec = entryCodecFor(deps.serializer);
+    this.saves = new SaveQueue({
+      replace: (key, expected, value, ttlMs, budget) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs), budget),
+      merge: (current, changes) => this.merge(current, changes),
+      budgetMs: deps.options.storeTimeout,
+      onConflict: debugEnabled
+        ? (key, attempt) => debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(key.slice(deps.options.keyPrefix.length)), attempt)
+        : undefined,
+    });
   }
 
   /**
@@ -107,10 +119,10 @@ export class Lifecycle {
    * A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour.
    * `address`: the client address the session is pinned to (Quart's `_addr`).
    */
-  fresh(replacesCookie: boolean, address?: string): SessionRecord {
+  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget): SessionRecord {
     const { options } = this.deps;
-    const record = new SessionRecord({ isNew: true, permanent: options.permanent, newId: this.newId, defaultLifetime: options.lifetime });
-    if (address !== undefined) record.metadata._addr = address;
+    const record = new SessionRecord({ isNew: true, permanent: options.permanent, codec: this.codec, newId: this.newId, defaultLifetime: options.lifetime, budget });
+    if (address !== undefined) record.setMeta('_addr', address);
     record.staleCookie = replacesCookie;
     return record;
   }
@@ -118,68 +130,71 @@ export class Lifecycle {
   private async load(id: string, address: string | undefined): Promise<SessionRecord> {
     const { options, store, serializer, events } = this.deps;
     const key = options.keyPrefix + id;
-    const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined));
+    // One budget for every store call of this request (see StoreBudget).
+    const budget = newStoreBudget();
+    const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
     // left the browser before the login / logout that retired it answered, and that answer's cookie
     // (perhaps a newer id) must not be cleared by this older request.
     if (stored === null) {
       if (debugEnabled) debug('cookie refused: session %s is not in the store (expired or deleted); a fresh session', idLabel(id));
-      return this.fresh(!this.recentlyRetired.has(id), address);
+      return this.fresh(!this.recentlyRetired.has(id), address, budget);
     }
-    let dict: Record<string, unknown>;
+    // Split into members, nothing decoded: a value is decoded when the handler first reads it.
+    let members: Array<[string, unknown]>;
     try {
-      dict = serializer.loads(stored);
+      members = this.codec.split(stored);
     } catch (failure) {
       // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
       // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway. So is
       // the cookie, which that app may share: it is replaced only if this request stores a session.
       const session = idLabel(id);
       events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
-      return this.fresh(false, address);
+      return this.fresh(false, address, budget);
     }
-    const { data, metadata } = splitStored(dict);
+    const record = new SessionRecord({
+      id, isNew: false, permanent: options.permanent, codec: this.codec, members, loadedFrom: stored, newId: this.newId, defaultLifetime: options.lifetime, budget,
+    });
     // A session stored without the metadata an option needs (written before the option was turned
     // on, or by a Python app that does not pin) adopts it now and is written once on this request.
     let adopted = false;
     if (address !== undefined) {
-      const pinned = metadata._addr;
+      const pinned = metaOf(record, '_addr');
       // A pin written by another rule (Quart's raw X-Forwarded-For chain) is neither compared nor replaced.
       const comparable = comparablePin(pinned);
       if (pinned === undefined) {
-        metadata._addr = address;
+        record.setMeta('_addr', address);
         adopted = true;
       } else if (comparable !== undefined && !sameClient(comparable, address, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
         events.emit('pin-mismatch', { session: idLabel(id), expected: comparable, actual: address });
-        await this.discard(key, data);
+        await this.discard(key, record);
         return this.fresh(true, address);
       }
     }
     if (options.maxAge !== undefined) {
-      const created = metadata._created;
+      const created = metaOf(record, '_created');
       if (created === undefined) {
-        metadata._created = nowSeconds();
+        record.setMeta('_created', nowSeconds());
         adopted = true;
       } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
-        await this.discard(key, data);
+        await this.discard(key, record);
         return this.fresh(true, address);
       }
     }
-    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    const record = new SessionRecord({ id, isNew: false, permanent, data, metadata, loadedFrom: stored, newId: this.newId, defaultLifetime: options.lifetime });
     if (adopted) record.markedDirty = true;
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
-    if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)));
+    if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
     await this.users?.loaded(record, key);
     return record;
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
-  private async discard(key: string, data: Record<string, unknown>): Promise<void> {
-    await this.guard('delete', this.deps.store.delete(key));
-    await this.users?.discarded(key, data);
+  private async discard(key: string, record: SessionRecord): Promise<void> {
+    await this.guard('delete', this.deps.store.delete(key), record.budget);
+    if (this.users) await this.users.discarded(key, dataOf(record));
   }
 
   /**
@@ -189,7 +204,7 @@ export class Lifecycle {
   private ttlFor(record: SessionRecord): number {
     const { maxAge } = this.deps.options;
     const lifetime = record.lifetime;
-    const created = record.metadata._created;
+    const created = metaOf(record, '_created');
     if (maxAge === undefined || typeof created !== 'number') return lifetime;
     return Math.max(1, Math.min(lifetime, Math.ceil(created * 1000 + maxAge - Date.now())));
   }
@@ -199,8 +214,8 @@ export class Lifecycle {
    * nothing to store, so untouched requests pay no extra promise.
    */
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
-    // `modified` compares snapshots of the objects the handler touched: work it out once.
-    const modified = record.modified;
+    // Values handed to the handler are compared now, once (at most one encoding each).
+    const modified = !outcome.failed && record.settle();
     if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) return this.decide(record, outcome, this.idleCookie(record, outcome));
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
   }
@@ -248,7 +263,7 @@ export class Lifecycle {
 
   /** `session.touch()` on a session with nothing to write: restart its TTL, re-send its cookie. */
   private async touch(record: SessionRecord): Promise<Action> {
-    await this.guard('touch', this.deps.store.touch(this.deps.options.keyPrefix + record.id, this.ttlFor(record)));
+    await this.guard('touch', this.deps.store.touch(this.deps.options.keyPrefix + record.id, this.ttlFor(record)), record.budget);
     return { kind: 'set', id: record.id };
   }
 
@@ -257,13 +272,11 @@ export class Lifecycle {
    * changes. A session never stored (or moved to a new id) has nothing to re-read: its changes go.
    */
   async reload(record: SessionRecord): Promise<void> {
-    const { options, store, serializer } = this.deps;
+    const { options, store } = this.deps;
     if (record.isNew) return record.reloaded(null);
-    const stored = await this.guard('get', store.get(options.keyPrefix + record.id));
+    const stored = await this.guard('get', store.get(options.keyPrefix + record.id), record.budget);
     if (stored === null) return record.reloaded(null);
-    const { data, metadata } = splitStored(serializer.loads(stored));
-    const permanent = typeof metadata._permanent === 'boolean' ? metadata._permanent : options.permanent;
-    record.reloaded({ data, metadata, loadedFrom: stored, permanent });
+    record.reloaded({ members: this.codec.split(stored), loadedFrom: stored });
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
@@ -284,7 +297,7 @@ export class Lifecycle {
 
   private async write(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
-    const empty = Object.keys(record.data).length === 0;
+    const empty = !record.hasData;
     if (empty) {
       if (!record.isNew) {
         const merged = await this.deleteIfUnchanged(record);
@@ -307,14 +320,14 @@ export class Lifecycle {
   private async create(record: SessionRecord): Promise<Action> {
     const { options, store } = this.deps;
     // A session begins when it is first stored; one started after destroy() is a new session.
-    if (options.maxAge !== undefined && (record.destroyed || typeof record.metadata._created !== 'number')) {
-      record.metadata._created = nowSeconds();
+    if (options.maxAge !== undefined && (record.destroyed || typeof metaOf(record, '_created') !== 'number')) {
+      record.setMeta('_created', nowSeconds());
     }
     const user = this.users?.userToIndex(record);
-    const value = this.dump(this.dictOf(record));
+    const value = this.dump(record.plan().members);
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)))) {
+      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)), record.budget)) {
         record.isNew = false;
         record.loadedFrom = value;
         await this.users?.written(record, user, true, this.ttlFor(record));
@@ -326,30 +339,34 @@ export class Lifecycle {
   }
 
   /**
-   * Compare-and-set against what this request loaded. When another request saved in between, this
-   * request's changed and deleted keys are applied on top of what that one stored, and tried again.
+   * Compare-and-set against what this request loaded, through the session's save queue: saves of one
+   * session from this process land one on top of the other (see SaveQueue), and against other
+   * processes this request's changed and removed keys are applied, as text, on what is stored now.
    */
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
-    const { options, store, serializer } = this.deps;
-    const key = options.keyPrefix + record.id;
-    const changed = record.changed();
-    let expected = record.loadedFrom as StoredValue;
-    const own = this.dictOf(record);
-    let value = this.dump(own);
-    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
-      const result = await this.guard('replace', store.replace(key, expected, value, this.ttlFor(record)));
-      if (result.status !== 'conflict') return result.status;
-      if (debugEnabled) debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(record.id), attempt + 1);
-      // Null-prototype copy: on a plain object, `current['__proto__'] = v` would set its prototype and lose the key.
-      const current = nullPrototype(serializer.loads(result.current));
-      for (const name of changed) current[name] = record.data[name];
-      for (const name of record.removedKeys) delete current[name];
-      // `session.permanent` / `session.cookie.maxAge` set in this request win like data keys do.
-      for (const name of record.changedMetadata) if (name in own) current[name] = own[name];
-      expected = result.current;
-      value = this.dump(current);
+    const plan = record.plan();
+    const value = this.dump(plan.members);
+    const outcome = await this.saves.replace(this.deps.options.keyPrefix + record.id, {
+      expected: record.loadedFrom as StoredValue,
+      value,
+      changes: plan.changes,
+      ttlMs: this.ttlFor(record),
+      budget: record.budget,
+    });
+    if (outcome.status === 'ok') record.loadedFrom = outcome.value;
+    return outcome.status;
+  }
+
+  /** Each request's changes, in order, applied on top of a stored value; untouched members kept as stored. */
+  private merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue {
+    let members = new Map(this.codec.split(current));
+    for (const change of changes) {
+      for (const [name, raw] of change) {
+        if (raw === REMOVED) members.delete(name);
+        else members = putMember(members, name, raw);
+      }
     }
-    throw new SessionStoreError('replace', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
+    return this.dump(members);
   }
 
   private async retire(record: SessionRecord): Promise<void> {
@@ -357,55 +374,46 @@ export class Lifecycle {
     const retired = record.retiredIds.splice(0);
     // Noted before the delete, so a rolling request racing it cannot re-set the id in between.
     for (const id of retired) this.recentlyRetired.add(id);
-    for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id));
+    for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id), record.budget);
     await this.users?.removed(record, retired);
   }
 
   /**
    * Deletes an emptied session only if it still holds what this request loaded (compare-and-delete).
-   * Undefined: deleted, the caller clears the cookie. On a conflict, this request's removals are
-   * applied to what another request stored meanwhile; if data remains, that is written instead and
-   * the cookie kept. 'missing': another request retired the session, so no cookie is sent.
+   * Undefined: deleted, the caller clears the cookie. On a conflict, this request's changes are
+   * applied, as text, to what another request stored meanwhile; if data remains, that is written
+   * instead (through the save queue) and the cookie kept. 'missing': another request retired the
+   * session, so no cookie is sent. Retried against other processes until `storeTimeout`, like saves.
    */
   private async deleteIfUnchanged(record: SessionRecord): Promise<Action | undefined> {
-    const { options, store, serializer } = this.deps;
+    const { options, store } = this.deps;
     const key = options.keyPrefix + record.id;
+    const { changes } = record.plan();
     let expected = record.loadedFrom as StoredValue;
-    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
-      const result = await this.guard('delete', store.deleteIf(key, expected));
+    const deadline = Date.now() + options.storeTimeout;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.guard('delete', store.deleteIf(key, expected), record.budget);
       if (result.status === 'ok') return undefined;
       if (result.status === 'missing') return NONE;
-      const { data } = splitStored(serializer.loads(result.current));
-      for (const name of record.removedKeys) delete data[name];
-      for (const name of record.changed()) if (name in record.data) data[name] = record.data[name];
-      if (Object.keys(data).length === 0) {
-        expected = result.current;
-        continue;
+      const merged = this.merge(result.current, [changes]);
+      if (this.codec.split(merged).some(([name]) => !METADATA_KEYS.has(name))) {
+        // Something another request stored survives this request's removals: keep the session, with it.
+        const user = this.users?.userToIndex(record);
+        const outcome = await this.saves.replace(key, { expected: result.current, value: merged, changes, ttlMs: this.ttlFor(record), budget: record.budget });
+        if (outcome.status === 'missing') return NONE;
+        record.loadedFrom = outcome.value;
+        await this.users?.written(record, user, false, this.ttlFor(record));
+        return { kind: 'set', id: record.id };
       }
-      // Something another request stored survives our removals: keep the session, with it.
-      record.data = data;
-      record.loadedFrom = result.current;
-      const user = this.users?.userToIndex(record);
-      if ((await this.replace(record)) === 'missing') return NONE;
-      await this.users?.written(record, user, false, this.ttlFor(record));
-      return { kind: 'set', id: record.id };
+      expected = result.current;
+      if (attempt > 0 && Date.now() > deadline) {
+        throw new SessionStoreError('delete', 'the session kept changing under other writers for longer than storeTimeout');
+      }
     }
-    throw new SessionStoreError('delete', `gave up after ${MAX_MERGE_ATTEMPTS} concurrent updates of one session`);
   }
 
-  /** The stored dict, in Quart-Session's order: `_permanent` first, other metadata, then data. */
-  private dictOf(record: SessionRecord): Record<string, unknown> {
-    const dict: Record<string, unknown> = Object.create(null);
-    if (record.permanent) dict._permanent = true;
-    // Quart's rule: `session.permanent = False` stores `_permanent: false` (never written otherwise).
-    else if (record.metadata._permanent === false) dict._permanent = false;
-    for (const name of Object.keys(record.metadata)) if (name !== '_permanent') dict[name] = record.metadata[name];
-    for (const name of Object.keys(record.data)) dict[name] = record.data[name];
-    return dict;
-  }
-
-  private dump(dict: Record<string, unknown>): StoredValue {
-    const value = this.deps.serializer.dumps(dict);
+  private dump(members: Iterable<readonly [string, unknown]>): StoredValue {
+    const value = this.codec.assemble(members);
     const size = byteLength(value);
     if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
     return value;
@@ -417,15 +425,30 @@ function clientHoldsRetiredCookie(record: SessionRecord): boolean {
   return record.destroyed || record.staleCookie;
 }
 
-function nullPrototype(dict: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const name of Object.keys(dict)) copy[name] = dict[name];
-  return copy;
+/** A metadata value; one that does not decode reads as invalid (not a string, not a number). */
+function metaOf(record: SessionRecord, key: string): unknown {
+  try {
+    return record.meta(key);
+  } catch {
+    return INVALID;
+  }
+}
+const INVALID = Symbol('invalid');
+
+/** The data of a session refused on load, for the user index (decoded: this is rare). */
+function dataOf(record: SessionRecord): Record<string, unknown> {
+  const data: Record<string, unknown> = Object.create(null);
+  for (const key of record.keys()) {
+    try {
+      data[key] = record.peek(key);
+    } catch {
+      // undecodable: no user id there
+    }
+  }
+  return data;
 }
 
 function nowSeconds(): number {
   // Unix seconds like Python's time.time(), to the millisecond.
   return Date.now() / 1000;
 }
-
-

@@ -1,5 +1,7 @@
-import { serialize as fingerprintOf } from 'node:v8';
-import { SessionUsageError } from '../errors.js';
+import { SessionUsageError, SessionValueDecodeError } from '../errors.js';
+import type { StoredValue } from '../stored-value.js';
+import { newStoreBudget, type StoreBudget } from './store-call.js';
+import { NO_RAW, type EntryCodec } from './entry-codec.js';
 import { createFacade, type FacadeTarget } from './facade.js';
 import { lifetimeOf, METADATA_KEYS } from './metadata.js';
 import type { RegenerateOptions, Session } from './types.js';
@@ -8,33 +10,86 @@ export interface SessionInit {
   /** Omitted for a fresh session: its id is made only when something needs it (most never do). */
   id?: string;
   isNew: boolean;
+  /** The `permanent` option: what a session without a stored `_permanent` is. */
   permanent: boolean;
-  data?: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
+  codec: EntryCodec;
+  /** The stored members (data and metadata, in stored order) as the codec split them: nothing decoded yet. */
+  members?: ReadonlyArray<readonly [string, unknown]>;
   /** The exact stored value this session was loaded from, for compare-and-set on save. */
-  loadedFrom?: unknown;
+  loadedFrom?: StoredValue;
   /** Makes fresh ids for `regenerate()` and `destroy()`. */
   newId: () => string;
   /** The idle lifetime (ms) of sessions without one of their own (option `lifetime`). */
   defaultLifetime?: number;
+  /** The request's store budget (`storeTimeout` for all its store calls together); a new one if omitted. */
+  budget?: StoreBudget;
+}
+
+/** Not decoded yet: `value` is meaningless until the first read. */
+const RAW = 0;
+/** `value` holds the decoded (or written) value. */
+const DECODED = 1;
+/** An object value was handed to the handler: it may change in place, so it is compared at commit. */
+const EXPOSED = 2;
+/** Set in this request: written with its new encoding. */
+const WRITTEN = 4;
+
+/** One top-level key: its stored text (`raw`, kept verbatim unless the key changes) and its value once decoded. */
+interface Slot {
+  raw: unknown;
+  value: unknown;
+  state: number;
+  /** For codecs that need one (no key granularity): the value's encoding when it was handed out. */
+  snapshot?: unknown;
+}
+
+/** A save's view of the session: what to store, and the changes to apply on top of a newer stored value. */
+export interface SavePlan {
+  /** Every member to store, in order, as raw forms (untouched keys: their stored text). */
+  readonly members: Array<[string, unknown]>;
+  /** Keys this request set or changed (their new raw form) and removed (null), for merging. */
+  readonly changes: ReadonlyMap<string, unknown>;
 }
 
 /**
- * One request's session: its data, and everything the lifecycle needs to decide what to save.
+ * Sets `key` in an ordered map of members: in place when it is there already; otherwise new data goes
+ * last, a new `_permanent` first and other new metadata before the first data key (Quart-Session's
+ * order: metadata, then data). May return a new map.
+ */
+export function putMember(members: Map<string, unknown>, key: string, raw: unknown): Map<string, unknown> {
+  if (members.has(key) || !METADATA_KEYS.has(key)) return members.set(key, raw);
+  const placed = new Map<string, unknown>();
+  if (key === '_permanent') placed.set(key, raw);
+  for (const [name, value] of members) {
+    if (!placed.has(key) && !METADATA_KEYS.has(name)) placed.set(key, raw);
+    placed.set(name, value);
+  }
+  if (!placed.has(key)) placed.set(key, raw);
+  return placed;
+}
+
+/** A removal in `SavePlan.changes`. */
+export const REMOVED = null;
+
+/**
+ * One request's session, one top-level key at a time: a loaded session keeps each value's stored
+ * text and decodes a value when the handler first reads it; a save writes untouched keys verbatim.
  * Handlers see it only through `record.session` (a Proxy that makes data keys look like properties).
  */
 export class SessionRecord implements FacadeTarget {
   private currentId: string | undefined;
   isNew: boolean;
-  permanent: boolean;
-  /** Null-prototype, so `__proto__` and `constructor` are ordinary keys here. */
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  loadedFrom: unknown;
+  private readonly defaultPermanent: boolean;
+  private permanentFlag: boolean | undefined;
+  readonly codec: EntryCodec;
+  /** Data and metadata, in stored order (new keys at the end). A Map: `__proto__` is an ordinary key. */
+  private readonly slots = new Map<string, Slot>();
+  loadedFrom: StoredValue | undefined;
+  /** Keys set, or removed, in this request (data and metadata). */
   readonly changedKeys = new Set<string>();
   readonly removedKeys = new Set<string>();
-  /** Fingerprints of object values handed to the handler, to notice changes made inside them. */
-  private readonly exposed = new Map<string, Buffer | null>();
+  /** Keys whose object values were handed out (to compare at commit). */
+  private readonly exposed = new Set<string>();
   markedDirty = false;
   /** Ids whose store entries must go when the request ends (after regenerate / destroy). */
   readonly retiredIds: string[] = [];
@@ -42,11 +97,13 @@ export class SessionRecord implements FacadeTarget {
   /** The client sent a session cookie that was not honoured (malformed, unknown, expired): clear it. */
   staleCookie = false;
   readonly newId: () => string;
-  readonly session: Session;
+  private facade: Session | undefined;
+  /** The outcome of `settle()`: the raw form each key handed out is saved as. */
+  private settled: Map<string, unknown> | undefined;
   /** See SessionInit.defaultLifetime. */
   readonly defaultLifetime: number;
-  /** Metadata keys this request set (`_permanent`, `_lifetime`): re-applied when a save merges. */
-  readonly changedMetadata = new Set<string>();
+  /** See SessionInit.budget. */
+  readonly budget: StoreBudget;
   /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
   touched = false;
   /** The request was committed: changes can no longer be saved, so making them is an error. */
@@ -57,13 +114,18 @@ export class SessionRecord implements FacadeTarget {
   constructor(init: SessionInit) {
     this.currentId = init.id;
     this.isNew = init.isNew;
-    this.permanent = init.permanent;
-    this.data = init.data ?? Object.create(null);
-    this.metadata = init.metadata ?? Object.create(null);
+    this.defaultPermanent = init.permanent;
+    this.codec = init.codec;
     this.loadedFrom = init.loadedFrom;
     this.newId = init.newId;
     this.defaultLifetime = init.defaultLifetime ?? 0;
-    this.session = createFacade(this);
+    this.budget = init.budget ?? newStoreBudget();
+    if (init.members) for (const [key, raw] of init.members) this.slots.set(key, { raw, value: undefined, state: RAW });
+  }
+
+  /** The handler's view (made on first use: a request that never touches the session pays nothing). */
+  get session(): Session {
+    return (this.facade ??= createFacade(this));
   }
 
   get id(): string {
@@ -74,72 +136,77 @@ export class SessionRecord implements FacadeTarget {
     this.currentId = id;
   }
 
+  /** The stored `_permanent` when there is one (decoded when first asked), the `permanent` option otherwise. */
+  get permanent(): boolean {
+    if (this.permanentFlag === undefined) {
+      const stored = this.meta('_permanent');
+      this.permanentFlag = typeof stored === 'boolean' ? stored : this.defaultPermanent;
+    }
+    return this.permanentFlag;
+  }
+
+  // ---- data, as the facade sees it -------------------------------------------------------------
+
+  has(key: string): boolean {
+    return this.slots.has(key) && !METADATA_KEYS.has(key);
+  }
+
+  keys(): string[] {
+    const keys: string[] = [];
+    for (const key of this.slots.keys()) if (!METADATA_KEYS.has(key)) keys.push(key);
+    return keys;
+  }
+
+  /** Whether the session holds any data key (metadata alone does not count). */
+  get hasData(): boolean {
+    for (const key of this.slots.keys()) if (!METADATA_KEYS.has(key)) return true;
+    return false;
+  }
+
   read(key: string): unknown {
-    const value = this.data[key];
-    if (value !== null && typeof value === 'object' && !this.changedKeys.has(key) && !this.exposed.has(key)) {
-      this.exposed.set(key, fingerprint(value));
+    const slot = this.slots.get(key);
+    if (slot === undefined || METADATA_KEYS.has(key)) return undefined;
+    const value = this.valueOf(slot, key);
+    if (value !== null && typeof value === 'object' && slot.state < EXPOSED) {
+      slot.state |= EXPOSED;
+      if (slot.raw !== NO_RAW) slot.snapshot = this.codec.snapshot(key, value);
+      this.exposed.add(key);
     }
     return value;
+  }
+
+  /** A data value without handing it out (no change tracking): for the core's own reads, e.g. the user id. */
+  peek(key: string): unknown {
+    const slot = this.slots.get(key);
+    return slot === undefined || METADATA_KEYS.has(key) ? undefined : this.valueOf(slot, key);
   }
 
   write(key: string, value: unknown): void {
     this.assertOpen();
     if (METADATA_KEYS.has(key)) throw new SessionUsageError(`"${key}" is kept by koa-qsession itself and cannot be set as data`);
-    this.data[key] = value;
-    this.changedKeys.add(key);
-    this.removedKeys.delete(key);
+    this.set(key, value);
   }
 
   remove(key: string): boolean {
     this.assertOpen();
-    if (!(key in this.data)) return false;
-    delete this.data[key];
-    this.changedKeys.delete(key);
-    this.exposed.delete(key);
-    this.removedKeys.add(key);
+    if (!this.has(key)) return false;
+    this.drop(key);
     return true;
   }
 
-  /** Keys whose values changed in this request (set, or mutated in place). */
-  changed(): Set<string> {
-    const keys = new Set(this.changedKeys);
-    for (const key of this.exposed.keys()) if (this.mutatedInPlace(key)) keys.add(key);
-    return keys;
+  // ---- metadata, for the lifecycle --------------------------------------------------------------
+
+  /** A metadata value (`_addr`, `_created`, `_permanent`), decoded when first asked. */
+  meta(key: string): unknown {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : this.valueOf(slot, key);
   }
 
-  get modified(): boolean {
-    if (this.changedKeys.size > 0 || this.removedKeys.size > 0) return true;
-    for (const key of this.exposed.keys()) if (this.mutatedInPlace(key)) return true;
-    return false;
+  setMeta(key: string, value: unknown): void {
+    this.set(key, value);
   }
 
-  private mutatedInPlace(key: string): boolean {
-    if (!(key in this.data)) return false;
-    const before = this.exposed.get(key);
-    return !before || !before.equals(fingerprint(this.data[key]) ?? EMPTY);
-  }
-
-  regenerate(options: RegenerateOptions = {}): void {
-    this.assertOpen();
-    const keep = options.keep ?? 'all';
-    if (keep !== 'all') {
-      const kept = keep === 'none' ? new Set<string>() : new Set(keep);
-      for (const key of Object.keys(this.data)) if (!kept.has(key)) this.remove(key);
-    }
-    this.retire();
-    this.markedDirty = true;
-  }
-
-  destroy(): void {
-    this.assertOpen();
-    this.retire();
-    this.data = Object.create(null);
-    this.changedKeys.clear();
-    this.removedKeys.clear();
-    this.exposed.clear();
-    this.destroyed = true;
-    this.markedDirty = false;
-  }
+  // ---- per-session lifetime, touch, reload (the koa-session / express-session idioms) -------------
 
   /** Changes after the commit would be lost without a word: refuse them (reads stay allowed). */
   assertOpen(): void {
@@ -149,22 +216,26 @@ export class SessionRecord implements FacadeTarget {
   /** `session.permanent = value`: Quart's rule, `_permanent` is stored either way once set. */
   setPermanent(value: boolean): void {
     this.assertOpen();
-    this.permanent = value;
-    this.metadata._permanent = value;
-    this.changedMetadata.add('_permanent');
+    this.permanentFlag = value;
+    this.set('_permanent', value);
     this.markedDirty = true;
   }
 
   /** This session's own idle lifetime in ms (`_lifetime`, stored in seconds), or the default. */
   get lifetime(): number {
-    return lifetimeOf(this.metadata, this.defaultLifetime);
+    let seconds: unknown;
+    try {
+      seconds = this.meta('_lifetime');
+    } catch {
+      seconds = undefined; // undecodable: the default
+    }
+    return lifetimeOf({ _lifetime: seconds }, this.defaultLifetime);
   }
 
   /** `session.cookie.maxAge = ms`: this session's own idle lifetime; a persistent cookie. */
   setLifetime(ms: number): void {
     this.assertOpen();
-    this.metadata._lifetime = ms / 1000;
-    this.changedMetadata.add('_lifetime');
+    this.set('_lifetime', ms / 1000);
     this.setPermanent(true);
   }
 
@@ -185,14 +256,17 @@ export class SessionRecord implements FacadeTarget {
    * `session.reload()`: take what the store holds now (null: the session is gone there), dropping
    * this request's unsaved changes. A `destroy()` or `regenerate()` made before stays made.
    */
-  reloaded(loaded: { data: Record<string, unknown>; metadata: Record<string, unknown>; loadedFrom: unknown; permanent: boolean } | null): void {
+  reloaded(loaded: { members: ReadonlyArray<readonly [string, unknown]>; loadedFrom: StoredValue } | null): void {
     this.assertOpen();
     this.changedKeys.clear();
     this.removedKeys.clear();
     this.exposed.clear();
-    this.changedMetadata.clear();
+    this.settled = undefined;
     this.markedDirty = false;
     this.touched = false;
+    this.permanentFlag = undefined;
+    const address = this.slots.get('_addr');
+    this.slots.clear();
     if (loaded === null) {
       if (!this.isNew) {
         // The cookie names a session the store no longer has: continue as a fresh one, clear the cookie.
@@ -201,16 +275,119 @@ export class SessionRecord implements FacadeTarget {
         this.isNew = true;
         this.loadedFrom = undefined;
       }
-      const metadata: Record<string, unknown> = Object.create(null);
-      if (this.metadata._addr !== undefined) metadata._addr = this.metadata._addr;
-      this.metadata = metadata;
-      this.data = Object.create(null);
+      if (address) this.slots.set('_addr', address);
       return;
     }
-    this.data = loaded.data;
-    this.metadata = loaded.metadata;
+    for (const [key, raw] of loaded.members) this.slots.set(key, { raw, value: undefined, state: RAW });
     this.loadedFrom = loaded.loadedFrom;
-    this.permanent = loaded.permanent;
+  }
+
+  // ---- change tracking ---------------------------------------------------------------------------
+
+  /** True when data changed in this request, nested changes included (values handed out are encoded to compare). */
+  get modified(): boolean {
+    if (this.dataKeyChanged()) return true;
+    for (const key of this.exposed) if (this.settleOne(key) !== this.slots.get(key)!.raw) return true;
+    return false;
+  }
+
+  /**
+   * At commit, once: works out which values handed out changed in place (at most one encoding of
+   * each) and whether anything changed at all. `plan()` then reuses the outcome.
+   */
+  settle(): boolean {
+    let changed = this.dataKeyChanged();
+    if (this.exposed.size === 0) return changed;
+    this.settled = new Map();
+    for (const key of this.exposed) {
+      const out = this.settleOne(key);
+      this.settled.set(key, out);
+      if (out !== this.slots.get(key)!.raw) changed = true;
+    }
+    return changed;
+  }
+
+  /** A data key was set or removed (metadata the core adopts or drops is not a change of the handler's). */
+  private dataKeyChanged(): boolean {
+    for (const key of this.changedKeys) if (!METADATA_KEYS.has(key)) return true;
+    for (const key of this.removedKeys) if (!METADATA_KEYS.has(key)) return true;
+    return false;
+  }
+
+  /** Keys whose values changed in this request (set, or mutated in place). */
+  changed(): Set<string> {
+    const keys = new Set(this.changedKeys);
+    for (const key of this.exposed) if (this.settleOne(key) !== this.slots.get(key)!.raw) keys.add(key);
+    return keys;
+  }
+
+  /**
+   * What a save stores. A new session is written in Quart-Session's order (`_permanent` first, other
+   * metadata, then data); a stored one keeps its stored order, new keys at the end. `_permanent` is
+   * stored when the session is permanent and dropped when not (a stored `false` is kept as is).
+   */
+  plan(): SavePlan {
+    this.syncPermanent();
+    const changes = new Map<string, unknown>();
+    const out = (key: string, slot: Slot): unknown => {
+      let raw = slot.raw;
+      if (slot.state & WRITTEN) raw = this.codec.encode(slot.value, key);
+      else if (slot.state & EXPOSED) raw = this.settled?.get(key) ?? this.settleOne(key);
+      if (raw !== slot.raw || this.changedKeys.has(key)) changes.set(key, raw);
+      return raw;
+    };
+    let members: Array<[string, unknown]>;
+    if (this.isNew) {
+      members = [];
+      const permanent = this.slots.get('_permanent');
+      if (permanent) members.push(['_permanent', out('_permanent', permanent)]);
+      for (const [key, slot] of this.slots) if (key !== '_permanent' && METADATA_KEYS.has(key)) members.push([key, out(key, slot)]);
+      for (const [key, slot] of this.slots) if (!METADATA_KEYS.has(key)) members.push([key, out(key, slot)]);
+    } else {
+      let stored = new Map<string, unknown>();
+      const added: string[] = [];
+      for (const [key, slot] of this.slots) {
+        if (slot.raw === NO_RAW) added.push(key);
+        else stored.set(key, out(key, slot));
+      }
+      for (const key of added) stored = putMember(stored, key, out(key, this.slots.get(key)!));
+      members = [...stored];
+    }
+    for (const key of this.removedKeys) changes.set(key, REMOVED);
+    return { members, changes };
+  }
+
+  private syncPermanent(): void {
+    const permanent = this.permanent;
+    const stored = this.meta('_permanent');
+    if (permanent && stored !== true) this.set('_permanent', true);
+    else if (!permanent && stored !== undefined && stored !== false) this.drop('_permanent');
+  }
+
+  // ---- regenerate / destroy ---------------------------------------------------------------------
+
+  regenerate(options: RegenerateOptions = {}): void {
+    this.assertOpen();
+    const keep = options.keep ?? 'all';
+    if (keep !== 'all') {
+      const kept = keep === 'none' ? new Set<string>() : new Set(keep);
+      for (const key of this.keys()) if (!kept.has(key)) this.remove(key);
+    }
+    this.retire();
+    this.markedDirty = true;
+  }
+
+  destroy(): void {
+    this.assertOpen();
+    this.retire();
+    // Metadata (the pinned address, the creation time) carries over to a session started afterwards.
+    for (const key of this.keys()) this.slots.delete(key);
+    this.changedKeys.clear();
+    this.removedKeys.clear();
+    this.exposed.clear();
+    this.settled = undefined;
+    this.destroyed = true;
+    this.markedDirty = false;
   }
 
   /** The old id goes to the retired list; the session continues under a fresh, unsaved id. */
@@ -220,9 +397,46 @@ export class SessionRecord implements FacadeTarget {
     this.isNew = true;
     this.loadedFrom = undefined;
   }
-}
 
-const EMPTY = Buffer.alloc(0);
+  // ---- slots ----------------------------------------------------------------------------------
+
+  /** A value that does not decode throws each time it is read, and stays stored as it was. */
+  private valueOf(slot: Slot, key: string): unknown {
+    if (slot.state === RAW) {
+      try {
+        slot.value = this.codec.decode(slot.raw);
+      } catch (failure) {
+        throw new SessionValueDecodeError(key, this.codec.name, failure);
+      }
+      slot.state = DECODED;
+    }
+    return slot.value;
+  }
+
+  private set(key: string, value: unknown): void {
+    const slot = this.slots.get(key);
+    // A key set again keeps its place (as in a Python dict); a removed key that comes back goes last.
+    if (slot) {
+      slot.value = value;
+      slot.state = DECODED | WRITTEN;
+    } else this.slots.set(key, { raw: NO_RAW, value, state: DECODED | WRITTEN });
+    this.exposed.delete(key);
+    this.changedKeys.add(key);
+    this.removedKeys.delete(key);
+  }
+
+  private drop(key: string): void {
+    this.slots.delete(key);
+    this.changedKeys.delete(key);
+    this.exposed.delete(key);
+    this.removedKeys.add(key);
+  }
+
+  private settleOne(key: string): unknown {
+    const slot = this.slots.get(key)!;
+    return this.codec.settle(key, slot.raw, slot.snapshot, slot.value);
+  }
+}
 
 function sealedError(): SessionUsageError {
   return new SessionUsageError(
@@ -230,13 +444,4 @@ function sealedError(): SessionUsageError {
       'that outlived the response, or in middleware above qsession() after it returned); such a change is never ' +
       'saved. Make it before the response is sent (await the work in the handler)',
   );
-}
-
-/** A cheap structural snapshot; null when the value cannot be snapshotted (always counts as changed). */
-function fingerprint(value: unknown): Buffer | null {
-  try {
-    return fingerprintOf(value);
-  } catch {
-    return null;
-  }
 }

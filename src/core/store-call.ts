@@ -1,47 +1,141 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { SessionStoreError } from '../errors.js';
 import { debug, debugEnabled } from './debug.js';
 
-/** Runs one store operation, bounded by a timeout, failing only with `SessionStoreError`. */
-export type StoreCall = <T>(operation: string, call: Promise<T>) => Promise<T>;
-
-/** What one request has spent waiting on the store so far. */
-interface StoreBudget {
+/**
+ * What one request has spent waiting on the store so far. `storeTimeout` bounds the total of a
+ * request's store calls (load, save, retiring old ids, the user index), not each call: a read that
+ * took 900 ms of a 1000 ms budget leaves 100 ms for the write after it, so a hung store costs a
+ * request `storeTimeout` once. The lifecycle makes one per request and hands it to every call.
+ */
+export interface StoreBudget {
   spentMs: number;
 }
 
-/**
- * The current request's budget. Held in async context rather than passed along, so that every store
- * call a request makes (load, save, retire, the user index, the handler's own listUserSessions)
- * draws on one budget without threading a parameter through each layer.
- */
-const budgets = new AsyncLocalStorage<StoreBudget>();
+export function newStoreBudget(): StoreBudget {
+  return { spentMs: 0 };
+}
 
 /**
- * Runs `work` (one request) with a fresh store budget: from then on `storeTimeout` bounds the total
- * time that request waits on the store, not each call. A read that took 900 ms of a 1000 ms budget
- * leaves 100 ms for the write after it, so a hung store costs a request `storeTimeout` once.
+ * Runs one store operation, bounded by what is left of `budget` (the whole timeout without one),
+ * failing only with `SessionStoreError`.
  */
-export function withStoreBudget<T>(work: () => T): T {
-  return budgets.run({ spentMs: 0 }, work);
+export type StoreCall = <T>(operation: string, call: Promise<T>, budget?: StoreBudget) => Promise<T>;
+
+/** A call in flight: settled by its store, or rejected when its deadline passes first. */
+interface Pending {
+  readonly deadline: number;
+  readonly operation: string;
+  readonly limit: number;
+  reject: ((error: SessionStoreError) => void) | undefined;
 }
 
 /**
  * Every store call goes through here: a store that hangs (a reconnecting client, a dead server)
  * must never hang a request, and whatever a backend throws reaches the app as one typed error.
- * Inside `withStoreBudget`, the timeout is what is left of the request's budget.
+ *
+ * One timer serves every call of this guard (a timer per call was a measurable share of a read
+ * request's CPU). Pending calls are kept in deadline order; most calls get the whole timeout, so a
+ * new deadline nearly always goes at the end, and a call with a partly spent budget is inserted in
+ * its place (the timer is re-armed when it becomes the earliest).
  */
 export function boundedStoreCall(storeName: string, timeoutMs: number): StoreCall {
-  const bounded = budgeted(storeName, timeoutMs);
+  const bounded = sharedTimer(storeName, timeoutMs);
   return debugEnabled ? timed(storeName, bounded) : bounded;
+}
+
+function sharedTimer(storeName: string, timeoutMs: number): StoreCall {
+  const queue: Pending[] = [];
+  let head = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let armedFor = Infinity;
+  let inFlight = 0;
+
+  const expire = (): void => {
+    timer = undefined;
+    armedFor = Infinity;
+    const now = Date.now();
+    while (head < queue.length) {
+      const entry = queue[head]!;
+      if (entry.reject !== undefined) {
+        if (entry.deadline > now) break;
+        const reject = entry.reject;
+        entry.reject = undefined;
+        inFlight--;
+        reject(new SessionStoreError(entry.operation, `${storeName} did not answer within ${Math.ceil(entry.limit)} ms`));
+      }
+      head++;
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      return;
+    }
+    if (head > 1024) {
+      // Under steady load the queue never empties: drop what is behind the head now and then.
+      queue.splice(0, head);
+      head = 0;
+    }
+    arm(queue[head]!.deadline, now);
+  };
+
+  const arm = (deadline: number, now: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    armedFor = deadline;
+    timer = setTimeout(expire, Math.max(0, deadline - now));
+  };
+
+  /** Inserts in deadline order, scanning from the end (where nearly every call belongs). */
+  const enqueue = (entry: Pending): void => {
+    let at = queue.length;
+    while (at > head && queue[at - 1]!.deadline > entry.deadline) at--;
+    if (at === queue.length) queue.push(entry);
+    else queue.splice(at, 0, entry);
+  };
+
+  return <T>(operation: string, call: Promise<T>, budget?: StoreBudget) => {
+    const limit = budget ? timeoutMs - budget.spentMs : timeoutMs;
+    if (limit <= 0) {
+      call.catch(() => undefined); // the store may still answer or fail; nobody is waiting for it
+      return Promise.reject(new SessionStoreError(operation, `${storeName}: this request already waited its storeTimeout of ${timeoutMs} ms on the store`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const now = Date.now();
+      const started = budget ? performance.now() : 0;
+      const entry: Pending = { deadline: now + limit, operation, limit, reject };
+      enqueue(entry);
+      inFlight++;
+      if (entry.deadline < armedFor) arm(entry.deadline, now);
+      else if (inFlight === 1) timer?.ref();
+      const done = (): boolean => {
+        if (entry.reject === undefined) return false; // already timed out (and charged in full)
+        entry.reject = undefined;
+        if (budget) budget.spentMs += performance.now() - started;
+        if (--inFlight === 0) timer?.unref(); // an idle guard keeps no process alive
+        return true;
+      };
+      const timedOut = entry.reject;
+      entry.reject = (error) => {
+        if (budget) budget.spentMs = timeoutMs;
+        timedOut!(error);
+      };
+      call.then(
+        (value) => {
+          if (done()) resolve(value);
+        },
+        (error: unknown) => {
+          if (done()) reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${storeName}: ${messageOf(error)}`, { cause: error }));
+        },
+      );
+    });
+  };
 }
 
 /** With debug logging on: every store call's duration and outcome (the key, which holds the id, never). */
 function timed(storeName: string, call: StoreCall): StoreCall {
-  return <T>(operation: string, pending: Promise<T>) => {
+  return <T>(operation: string, pending: Promise<T>, budget?: StoreBudget) => {
     const started = performance.now();
     const done = (outcome: string) => debug('store %s %s: %s in %s ms', storeName, operation, outcome, (performance.now() - started).toFixed(1));
-    return call(operation, pending).then(
+    return call(operation, pending, budget).then(
       (value) => {
         done(value === null ? 'ok (nothing)' : 'ok');
         return value;
@@ -51,41 +145,6 @@ function timed(storeName: string, call: StoreCall): StoreCall {
         throw error;
       },
     );
-  };
-}
-
-/** Bounded by what is left of the request's budget (or `timeoutMs` outside one). */
-function budgeted(storeName: string, timeoutMs: number): StoreCall {
-  return <T>(operation: string, call: Promise<T>) => {
-    const budget = budgets.getStore();
-    const limit = budget ? timeoutMs - budget.spentMs : timeoutMs;
-    if (limit <= 0) {
-      call.catch(() => undefined); // the store may still answer or fail; nobody is waiting for it
-      return Promise.reject(new SessionStoreError(operation, `${storeName}: this request already waited its storeTimeout of ${timeoutMs} ms on the store`));
-    }
-    const started = performance.now();
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      if (budget) budget.spentMs += performance.now() - started;
-      return true;
-    };
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (settle()) reject(new SessionStoreError(operation, `${storeName} did not answer within ${Math.ceil(limit)} ms`));
-      }, limit);
-      call.then(
-        (value) => {
-          clearTimeout(timer);
-          if (settle()) resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          if (settle()) reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${storeName}: ${messageOf(error)}`, { cause: error }));
-        },
-      );
-    });
   };
 }
 

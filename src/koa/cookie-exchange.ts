@@ -9,6 +9,17 @@ import { SessionStoreError } from '../errors.js';
 import { clientAddress } from './client-address.js';
 import { applyCookieDecision, readCookieValue } from './cookie.js';
 
+export interface Opened {
+  readonly record: SessionRecord;
+  readonly cookie: CookieState;
+}
+
+/** `Vary: Cookie`; Koa's `ctx.vary` parses the header first, which is only needed when there is one. */
+function varyOnCookie(ctx: Context): void {
+  if (ctx.response.get('Vary')) ctx.vary('Cookie');
+  else ctx.set('Vary', 'Cookie');
+}
+
 /** One request's view of the session cookie. */
 export interface CookieState {
   /** The request carried the session cookie (valid or not): the response depends on it. */
@@ -43,7 +54,8 @@ export class CookieExchange {
     this.signer = options.keys ? createSigner(options.keys) : undefined;
   }
 
-  async open(ctx: Context): Promise<{ record: SessionRecord; cookie: CookieState }> {
+  /** Synchronous when no store call is needed (no cookie, a malformed one): no promise for anonymous requests. */
+  open(ctx: Context): Opened | Promise<Opened> {
     const raw = readCookieValue(ctx.cookies, this.options.cookie.name);
     let id = raw;
     let rotated = false;
@@ -57,22 +69,29 @@ export class CookieExchange {
     const cookie = { present: raw !== undefined, rotated };
     // The address is worked out only when pinning is on: no cost otherwise.
     const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
+    let record: SessionRecord | Promise<SessionRecord>;
     try {
-      return { record: await this.lifecycle.open(id, { address }), cookie };
+      record = this.lifecycle.open(id, { address });
     } catch (error) {
-      await this.onStoreFailure(ctx, error);
-      markUnavailable(ctx);
-      // A stand-in, not the client's session: saving it would replace the real cookie (issue 17).
-      return { record: this.lifecycle.fresh(false, address), cookie: { ...cookie, unavailable: true } };
+      return this.openFailed(ctx, error, cookie, address);
     }
+    if (record instanceof Promise) return record.then((loaded) => ({ record: loaded, cookie }), (error: unknown) => this.openFailed(ctx, error, cookie, address));
+    return { record, cookie };
+  }
+
+  private async openFailed(ctx: Context, error: unknown, cookie: CookieState, address: string | undefined): Promise<Opened> {
+    await this.onStoreFailure(ctx, error);
+    markUnavailable(ctx);
+    // A stand-in, not the client's session: saving it would replace the real cookie (issue 17).
+    return { record: this.lifecycle.fresh(false, address), cookie: { ...cookie, unavailable: true } };
   }
 
   /** Saves (or not) and sets the cookie. On a failed request, store errors must not hide the handler's error. */
-  async settle(ctx: Context, record: SessionRecord, cookie: CookieState, failed: boolean): Promise<void> {
-    let decision: CookieDecision;
+  settle(ctx: Context, record: SessionRecord, cookie: CookieState, failed: boolean): void | Promise<void> {
+    let decision: CookieDecision | Promise<CookieDecision>;
     const isStatic = !failed && this.isStaticResponse(ctx);
     if (cookie.unavailable) {
-      if (cookie.present) ctx.vary('Cookie');
+      if (cookie.present) varyOnCookie(ctx);
       // A logout, login or write made on the stand-in never reached the store: not acknowledged.
       // (A static-file response saves no new session anyway: its change is dropped as always.)
       if (!failed && !isStatic && changedSession(record)) {
@@ -81,22 +100,32 @@ export class CookieExchange {
       return;
     }
     try {
-      decision = await this.lifecycle.commit(record, { failed, isStatic, rotated: cookie.rotated });
+      decision = this.lifecycle.commit(record, { failed, isStatic, rotated: cookie.rotated });
     } catch (error) {
-      if (failed) {
-        if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
-        return;
-      }
-      await this.onStoreFailure(ctx, error);
-      // Whatever the policy, a change that was not saved (a write, a logout, a login, a merge that
-      // gave up) is never answered as done: the request fails with the store error (503), and the
-      // cookie is left as it was.
-      markUnavailable(ctx);
-      throw error;
+      return this.settleFailed(ctx, error, failed);
     }
+    // Nothing to store: no promise at all.
+    if (!(decision instanceof Promise)) return this.respond(ctx, cookie, decision, failed);
+    return decision.then((settled) => this.respond(ctx, cookie, settled, failed), (error: unknown) => this.settleFailed(ctx, error, failed));
+  }
+
+  private async settleFailed(ctx: Context, error: unknown, failed: boolean): Promise<void> {
+    if (failed) {
+      if (error instanceof SessionStoreError) this.events.emit('store-error', { error });
+      return;
+    }
+    await this.onStoreFailure(ctx, error);
+    // Whatever the policy, a change that was not saved (a write, a logout, a login, a merge that
+    // gave up) is never answered as done: the request fails with the store error (503), and the
+    // cookie is left as it was.
+    markUnavailable(ctx);
+    throw error;
+  }
+
+  private respond(ctx: Context, cookie: CookieState, decision: CookieDecision, failed: boolean): void {
     if (failed) return;
     // Caches must not hand one client's session-dependent response to another.
-    if (cookie.present || decision.kind !== 'none') ctx.vary('Cookie');
+    if (cookie.present || decision.kind !== 'none') varyOnCookie(ctx);
     applyCookieDecision(ctx, this.options.cookie, decision, this.signer);
   }
 

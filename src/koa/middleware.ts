@@ -5,13 +5,13 @@ import { createStore } from '../config/store-factory.js';
 import { createEvents, type SessionEventMap, type SessionEvents } from '../core/events.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
-import { boundedStoreCall, withStoreBudget } from '../core/store-call.js';
+import { boundedStoreCall } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
 import type { SessionStore } from '../stores/store.js';
 import { UserIndexUpkeep } from '../users/index-upkeep.js';
 import { UserSessions, type DestroyUserSessionsOptions, type UserId, type UserSessionInfo } from '../users/user-sessions.js';
 import { sessionStorage, useKoaStorage } from './context-storage.js';
-import { CookieExchange } from './cookie-exchange.js';
+import { CookieExchange, type Opened, type CookieState } from './cookie-exchange.js';
 import { assertCookieCanBeSent, carryCookieHeaders, claimRequest, isClientErrorAnswer } from './request-guards.js';
 import { installSessionProperty } from './session-property.js';
 
@@ -48,39 +48,59 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
   const exchange = new CookieExchange(lifecycle, resolved, events);
   const reload = (record: SessionRecord) => lifecycle.reload(record);
 
-  // `storeTimeout` bounds all the store waiting of one request together, not each call.
-  const qsessionMiddleware = (ctx: Context, next: Next): Promise<void> => withStoreBudget(() => handle(ctx, next));
-
-  async function handle(ctx: Context, next: Next): Promise<void> {
+  // Written with `then` rather than `await`: a request that needs no store call (no cookie, nothing
+  // to save) goes through without extra promises; a read awaits the store once.
+  function qsessionMiddleware(ctx: Context, next: Next): Promise<void> {
     claimRequest(ctx, qsessionMiddleware);
-    const { record, cookie } = await exchange.open(ctx);
+    const opened = exchange.open(ctx);
+    return opened instanceof Promise ? opened.then((ready) => handle(ctx, next, ready)) : handle(ctx, next, opened);
+  }
+
+  function handle(ctx: Context, next: Next, { record, cookie }: Opened): Promise<void> {
     record.reloader = reload;
     installSessionProperty(ctx, record.session);
     // Koa's own context storage, when the app turned it on, already makes the session reachable.
     const koaStorage = ctx.app.ctxStorage;
     if (koaStorage) useKoaStorage(koaStorage);
-    try {
-      await (koaStorage ? next() : sessionStorage.run(record.session, next));
-    } catch (error) {
-      // A 4xx HttpError is an answer (koa-session commits in `finally` too): its changes are kept.
-      // Anything else is a failure: the request's data changes are dropped.
-      const answer = isClientErrorAnswer(error);
-      try {
-        if (answer) assertCookieCanBeSent(ctx, record, resolved);
-        await exchange.settle(ctx, record, cookie, !answer);
-      } finally {
-        record.sealed = true;
-      }
-      // Koa's error handler removes every header before answering: the cookie goes with the error.
-      if (answer) carryCookieHeaders(ctx, error);
-      throw error;
-    }
+    const handled = Promise.resolve(koaStorage ? next() : sessionStorage.run(record.session, next));
+    return handled.then(
+      () => finish(ctx, record, cookie),
+      (error: unknown) => fail(ctx, record, cookie, error),
+    );
+  }
+
+  /** After the handler: save, set the cookie, then seal the session (later changes are errors). */
+  function finish(ctx: Context, record: SessionRecord, cookie: CookieState): void | Promise<void> {
+    let settled: void | Promise<void>;
     try {
       assertCookieCanBeSent(ctx, record, resolved);
-      await exchange.settle(ctx, record, cookie, false);
+      settled = exchange.settle(ctx, record, cookie, false);
+    } catch (error) {
+      record.sealed = true;
+      throw error;
+    }
+    if (!(settled instanceof Promise)) {
+      record.sealed = true;
+      return;
+    }
+    return settled.finally(() => {
+      record.sealed = true;
+    });
+  }
+
+  async function fail(ctx: Context, record: SessionRecord, cookie: CookieState, error: unknown): Promise<never> {
+    // A 4xx HttpError is an answer (koa-session commits in `finally` too): its changes are kept.
+    // Anything else is a failure: the request's data changes are dropped.
+    const answer = isClientErrorAnswer(error);
+    try {
+      if (answer) assertCookieCanBeSent(ctx, record, resolved);
+      await exchange.settle(ctx, record, cookie, !answer);
     } finally {
       record.sealed = true;
     }
+    // Koa's error handler removes every header before answering: the cookie goes with the error.
+    if (answer) carryCookieHeaders(ctx, error);
+    throw error;
   }
 
   const middleware = Object.assign(qsessionMiddleware, {

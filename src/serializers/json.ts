@@ -1,8 +1,9 @@
 import { SessionSerializationError } from '../errors.js';
 import { toText, type StoredValue } from '../stored-value.js';
 import { encodeWithinStack } from './nesting.js';
+import { joinMembers, splitMembers } from './members.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
-import type { Serializer } from './serializer.js';
+import type { KeyedSerializer } from './serializer.js';
 
 /**
  * Plain JSON: strings, finite numbers, booleans, null, arrays and plain objects. `undefined` is
@@ -11,7 +12,7 @@ import type { Serializer } from './serializer.js';
  * Set, class instances, cycles) is refused with the key path instead.
  * Not byte-compatible with Python (use tagged JSON to share sessions with Quart / Flask).
  */
-export const jsonSerializer: Serializer = {
+export const jsonSerializer: KeyedSerializer = {
   name: 'json',
   dumps(data) {
     // JSON.parse reads any depth; only the encoder's own stack limits it, refused as a typed error.
@@ -28,6 +29,19 @@ export const jsonSerializer: Serializer = {
     }
     if (!isPlainObject(value)) throw new TypeError('stored session is not a JSON object');
     return value;
+  },
+  entries(stored: StoredValue) {
+    return splitMembers(toText(stored), { nonFinite: false });
+  },
+  decodeValue(raw: string) {
+    return JSON.parse(raw) as unknown;
+  },
+  encodeValue(value: unknown, key: string) {
+    assertPlainJson(value, keyPath('', key), new Set());
+    return JSON.stringify(value);
+  },
+  assemble(entries) {
+    return joinMembers(entries, (key) => JSON.stringify(key));
   },
 };
 

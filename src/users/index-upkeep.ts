@@ -21,11 +21,11 @@ export class UserIndexUpkeep implements SessionIndexHooks {
 
   /** Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive too. */
   async loaded(record: SessionRecord, key: string): Promise<void> {
-    const user = this.safeUserOf(record.data);
+    const user = this.safeUserOf(this.userView(record));
     if (user === undefined) return;
     this.loadedUsers.set(record, user);
     if (this.options.rolling && this.options.maxAge === undefined) {
-      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), key, this.options.lifetime));
+      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), key, this.options.lifetime), record.budget);
     }
   }
 
@@ -37,7 +37,7 @@ export class UserIndexUpkeep implements SessionIndexHooks {
 
   /** The user id this write will be indexed under; throws (before anything is stored) on a bad one. */
   userToIndex(record: SessionRecord): UserId | undefined {
-    return userOf(record.data, this.options.userKey);
+    return userOf(this.userView(record), this.options.userKey);
   }
 
   /**
@@ -51,7 +51,7 @@ export class UserIndexUpkeep implements SessionIndexHooks {
     const same = before !== undefined && user !== undefined && String(before) === String(user);
     if (before !== undefined && !same) await this.removed(record, [record.id]);
     if (user !== undefined && (!same || this.options.maxAge === undefined)) {
-      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), this.options.keyPrefix + record.id, ttlMs));
+      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), this.options.keyPrefix + record.id, ttlMs), record.budget);
     }
   }
 
@@ -60,7 +60,12 @@ export class UserIndexUpkeep implements SessionIndexHooks {
     const user = this.loadedUsers.get(record);
     if (user === undefined || ids.length === 0) return;
     const indexKey = userIndexKey(this.options.keyPrefix, user);
-    for (const id of ids) await this.call('index remove', this.index.remove(indexKey, this.options.keyPrefix + id));
+    for (const id of ids) await this.call('index remove', this.index.remove(indexKey, this.options.keyPrefix + id), record.budget);
+  }
+
+  /** The user key's value alone: the rest of the session stays undecoded. */
+  private userView(record: SessionRecord): Record<string, unknown> {
+    return { [this.options.userKey]: record.peek(this.options.userKey) };
   }
 
   private safeUserOf(data: Record<string, unknown>): UserId | undefined {

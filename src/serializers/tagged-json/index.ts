@@ -3,7 +3,8 @@ import { toText, type StoredValue } from '../../stored-value.js';
 import { assertNesting, encodeWithinStack } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
-import type { Serializer } from '../serializer.js';
+import { joinMembers, splitMembers } from '../members.js';
+import type { KeyedSerializer } from '../serializer.js';
 import { BUILTIN_TAGS, type JSONTag } from './tags.js';
 import { PyFloat } from './values.js';
 
@@ -29,7 +30,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * same value, and everything it writes is read. The rules for values only one side has are in the
  * README ("Serializers and sharing sessions with Python").
  */
-export class TaggedJsonSerializer implements Serializer {
+export class TaggedJsonSerializer implements KeyedSerializer {
   readonly name: string = 'tagged-json';
   private readonly tags = new Map<string, JSONTag>();
   private readonly order: Step[] = [];
@@ -76,6 +77,40 @@ export class TaggedJsonSerializer implements Serializer {
     const value = MAYBE_LOSSY_FOR_JSON_PARSE.test(text) ? this.parseExactly(text) : this.parseFast(text);
     if (!isPlainObject(value)) throw new TypeError('stored session is not a JSON object');
     return value;
+  }
+
+  entries(stored: StoredValue): Array<[string, string]> {
+    const text = toText(stored);
+    const members = splitMembers(text, { nonFinite: true });
+    // A dict whose only key is a tag key is stored wrapped in ` di`, and an object whose only key is
+    // another tag is a tagged value, not a dict: both go through the whole-text decoder (rare).
+    if (members.length === 1 && this.tags.has(members[0]![0])) {
+      const dict = this.loads(text);
+      return Object.keys(dict).map((key) => [key, this.encodeValue(dict[key], key)]);
+    }
+    return members;
+  }
+
+  decodeValue(raw: string): unknown {
+    // The shapes most session values have, without a parser; `raw` comes from `entries` (valid JSON).
+    const first = raw.charCodeAt(0);
+    if (first === 0x22 /* " */ && !raw.includes('\\')) return raw.slice(1, -1);
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    if (raw === 'null') return null;
+    if (raw.length < 16 && SMALL_INT.test(raw)) return Number(raw) || 0; // `|| 0`: Python's int -0 is 0
+    return MAYBE_LOSSY_FOR_JSON_PARSE.test(raw) ? this.parseExactly(raw) : this.parseFast(raw);
+  }
+
+  encodeValue(value: unknown, key: string): string {
+    return this.encode(value, keyPath('', key), new Set());
+  }
+
+  assemble(entries: Iterable<readonly [string, string]>): string {
+    const list = Array.isArray(entries) ? (entries as readonly (readonly [string, string])[]) : [...entries];
+    // What `dumps` does for a dict whose only key is a tag key (` di` escaping).
+    if (list.length === 1 && this.tags.has(list[0]![0])) return `{${pyString(' di')}:{${pyString(`${list[0]![0]}__`)}:${list[0]![1]}}}`;
+    return joinMembers(list, pyString);
   }
 
   /** Python's reading of every number; error messages give a position, never the text. */
@@ -228,6 +263,7 @@ function encodeScalar(value: unknown, path: string): string {
  * A match anywhere, even inside a string, just sends the text to the exact parser.
  */
 const MAYBE_LOSSY_FOR_JSON_PARSE = /\d[.eE]|\d{16}|-0|NaN|Infinity/;
+const SMALL_INT = /^-?(?:0|[1-9]\d*)$/;
 
 function readNumber({ text, isInt }: NumberLiteral): unknown {
   if (isInt) {

@@ -3,9 +3,8 @@
  * Quart / Flask reads back and writes out as the same text. Bytes are `Uint8Array` (read as
  * `Buffer`), datetimes are `Date`.
  *
- * They are plain classes whose state is one own enumerable field (a `Tuple` is a frozen array): the
- * session's change detection fingerprints values with `node:v8`, which sees exactly those fields or
- * items, so equal values compare equal. (It cannot tell a tuple from a list of the same items.)
+ * They are plain classes whose state is one own enumerable field (a `Tuple` is a frozen array); the
+ * session's change detection compares them by that field (see `sameValue` in core/entry-codec.ts).
  */
 
 /**

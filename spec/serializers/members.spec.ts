@@ -1,0 +1,121 @@
+/**
+ * The key-granular capability of the text serializers: splitting a stored object into members
+ * (values as their exact text) and assembling them back is the identity on what dumps writes, and
+ * invalid text fails with a typed error, never with a partial result.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { jsonSerializer, taggedJsonSerializer as tagged } from 'koa-qsession';
+import { StoredTextError } from '../../src/serializers/members.js';
+import { anyValue, sessionDict } from '../support/tagged-values.js';
+
+const runs = { numRuns: 400, seed: 13 };
+
+describe('key-granular serializers: entries / assemble', () => {
+  it('tagged JSON: assemble(entries(dumps(d))) is dumps(d), byte for byte, and each member decodes to its value', () => {
+    fc.assert(
+      fc.property(sessionDict, (dict) => {
+        const text = tagged.dumps(dict);
+        const entries = tagged.entries(text);
+        assert.equal(tagged.assemble(entries), text);
+        const whole = tagged.loads(text);
+        assert.deepStrictEqual(entries.map(([key]) => key), Object.keys(whole));
+        for (const [key, raw] of entries) {
+          assert.deepStrictEqual(tagged.decodeValue(raw), whole[key]);
+          assert.equal(tagged.encodeValue(whole[key], key), raw);
+        }
+      }),
+      runs,
+    );
+  });
+
+  it('JSON: the same identity on any JSON object text', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { noNullPrototype: true }), (dict) => {
+        const text = JSON.stringify(dict);
+        const entries = jsonSerializer.entries(text);
+        assert.equal(jsonSerializer.assemble(entries), text);
+        for (const [key, raw] of entries) assert.deepStrictEqual(jsonSerializer.decodeValue(raw), JSON.parse(text)[key]);
+      }),
+      runs,
+    );
+  });
+
+  it('whitespace, Python spellings and nesting are read; a member keeps its exact text', () => {
+    const text = ' { "a" : 1.0 , "b":[ 1 ,{"c":"}\\"]"}] ,\n"d":{" d":"2024-01-02T03:04:05.123456"},"e":1e+300,"f":NaN,"g":-Infinity}';
+    assert.deepEqual(tagged.entries(text), [
+      ['a', '1.0'], ['b', '[ 1 ,{"c":"}\\"]"}]'], ['d', '{" d":"2024-01-02T03:04:05.123456"}'], ['e', '1e+300'], ['f', 'NaN'], ['g', '-Infinity'],
+    ]);
+    assert.equal(tagged.assemble(tagged.entries(text)), '{"a":1.0,"b":[ 1 ,{"c":"}\\"]"}],"d":{" d":"2024-01-02T03:04:05.123456"},"e":1e+300,"f":NaN,"g":-Infinity}');
+  });
+
+  it('a duplicated key keeps its last value at its first position (as JSON.parse and Python read it)', () => {
+    const text = '{"a":1,"b":2,"a":3}';
+    assert.deepEqual(tagged.entries(text), [['a', '3'], ['b', '2']]);
+    assert.deepEqual(Object.entries(JSON.parse(text)), [['a', 3], ['b', 2]]);
+    const many = `{${Array.from({ length: 20 }, (_, i) => `"k${i % 12}":${i}`).join(',')}}`;
+    assert.deepEqual(Object.fromEntries(tagged.entries(many)), Object.fromEntries(Object.entries(JSON.parse(many)).map(([k, v]) => [k, String(v)])));
+    assert.deepEqual(tagged.entries(many).map(([k]) => k), Object.keys(JSON.parse(many)));
+  });
+
+  it('escaped keys are decoded, and written back as Python writes them', () => {
+    const text = '{"\\u00e9":1,"a\\"b":2,"__proto__":3}';
+    assert.deepEqual(tagged.entries(text).map(([k]) => k), ['é', 'a"b', '__proto__']);
+    assert.equal(tagged.assemble(tagged.entries(text)), text);
+  });
+
+  it('a dict whose only key is a tag key goes through " di" both ways', () => {
+    const text = tagged.dumps({ ' t': [1, 2] });
+    assert.equal(text, '{" di":{" t__":[1,2]}}');
+    assert.deepEqual(tagged.entries(text), [[' t', '[1,2]']]);
+    assert.equal(tagged.assemble(tagged.entries(text)), text);
+    assert.throws(() => tagged.entries('{" t":[1]}'), TypeError, 'a tagged tuple is not a dict');
+  });
+
+  it('anything but an object is refused with a TypeError; invalid text with a StoredTextError naming no content', () => {
+    for (const text of ['[]', '"x"', '1', 'null']) assert.throws(() => tagged.entries(text), TypeError);
+    for (const text of ['', '{', '{"a":}', '{"a":1,}', '{"a":1}}', '{"a":01}', '{"a":"\\x"}', '{"a":tru}', '{"secret":[1,]}', '{"a":"\u0001"}', '{a:1}']) {
+      assert.throws(() => tagged.entries(text), (error: unknown) => error instanceof StoredTextError && !error.message.includes('secret'), text);
+    }
+    assert.throws(() => jsonSerializer.entries('{"a":NaN}'), StoredTextError, 'plain JSON has no NaN');
+  });
+
+  it('agrees with JSON.parse on mutated texts: valid ones split, invalid ones throw, nothing in between', () => {
+    const mutated = fc
+      .tuple(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1, noNullPrototype: true }), fc.nat(), fc.constantFrom('', '"', ',', '}', ']', '{', ':', '\\', '1', ' ', 'e', '.', '-'), fc.boolean())
+      .map(([dict, at, insert, remove]) => {
+        const text = JSON.stringify(dict);
+        const i = at % (text.length + 1);
+        return remove ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i) + insert + text.slice(i);
+      });
+    fc.assert(
+      fc.property(mutated, (text) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          assert.throws(() => jsonSerializer.entries(text), (error: unknown) => error instanceof StoredTextError || error instanceof TypeError);
+          return;
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          assert.throws(() => jsonSerializer.entries(text), TypeError);
+          return;
+        }
+        const entries = jsonSerializer.entries(text);
+        assert.deepStrictEqual(JSON.parse(jsonSerializer.assemble(entries) as string), parsed);
+      }),
+      { numRuns: 1000, seed: 7 },
+    );
+  });
+
+  it('decodeValue reads any value the way loads reads it inside a dict', () => {
+    fc.assert(
+      fc.property(anyValue, (value) => {
+        const raw = tagged.encodeValue(value, 'k');
+        assert.deepStrictEqual(tagged.decodeValue(raw), tagged.loads(`{"k":${raw}}`).k);
+      }),
+      runs,
+    );
+  });
+});

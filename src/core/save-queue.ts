@@ -1,0 +1,154 @@
+import { SessionStoreError, SessionTooLargeError } from '../errors.js';
+import type { StoredValue } from '../stored-value.js';
+import type { ReplaceResult } from '../stores/store.js';
+import type { StoreBudget } from './store-call.js';
+
+/** One request's save of a stored session. */
+export interface SaveRequest {
+  /** The stored value the request loaded (the very object the store handed out). */
+  readonly expected: StoredValue;
+  /** The request's whole session, assembled: what to store when nothing changed in between. */
+  readonly value: StoredValue;
+  /** The keys the request changed (raw form) or removed (null), to apply on top of a newer value. */
+  readonly changes: ReadonlyMap<string, unknown>;
+  readonly ttlMs: number;
+  /** The request's store budget: the write made for a batch draws on its last request's. */
+  readonly budget?: StoreBudget;
+}
+
+export type SaveOutcome = { readonly status: 'ok'; readonly value: StoredValue } | { readonly status: 'missing' };
+
+export interface SaveQueueDeps {
+  /** One bounded compare-and-set (the store's `replace` through the store-call guard). */
+  replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number, budget?: StoreBudget): Promise<ReplaceResult>;
+  /** `changes`, in order, applied on top of a stored value, assembled (throws SessionTooLargeError). */
+  merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue;
+  /** How long a save may keep retrying against writers in other processes (`storeTimeout`). */
+  readonly budgetMs: number;
+  /** Told of each compare-and-set conflict (debug logging). */
+  readonly onConflict?: ((key: string, attempt: number) => void) | undefined;
+}
+
+interface Waiter {
+  readonly request: SaveRequest;
+  resolve(outcome: SaveOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** What this process knows of a session's stored value after its last write. */
+const MISSING = Symbol('missing');
+type Known = StoredValue | typeof MISSING | undefined;
+
+/** The saves of one session: the one in flight, those waiting for it, and what it stored. */
+interface Lane {
+  readonly waiting: Waiter[];
+  known: Known;
+}
+
+/**
+ * Saves of one session (one store key) from this process, one at a time. A save that arrives while
+ * another is in flight waits for it and lands on top of ITS result: the stored value is known, so the
+ * compare-and-set expects it and no conflict round trip is needed. Saves that waited together make
+ * one write (their changes applied in arrival order), and each gets that write's outcome. So requests
+ * of one process never conflict with each other, nor fail because of each other.
+ *
+ * Against writers in other processes, compare-and-set decides: on a conflict the changes are applied
+ * on top of what is stored now and tried again, with a jittered pause that grows while conflicts go
+ * on, for at most `budgetMs` (then SessionStoreError, like any store call over `storeTimeout`).
+ */
+export class SaveQueue {
+  private readonly lanes = new Map<string, Lane>();
+
+  constructor(private readonly deps: SaveQueueDeps) {}
+
+  replace(key: string, request: SaveRequest): Promise<SaveOutcome> {
+    const lane = this.lanes.get(key);
+    if (lane) {
+      return new Promise<SaveOutcome>((resolve, reject) => {
+        lane.waiting.push({ request, resolve, reject });
+      });
+    }
+    const fresh: Lane = { waiting: [], known: undefined };
+    this.lanes.set(key, fresh);
+    return new Promise<SaveOutcome>((resolve, reject) => {
+      void this.drain(key, fresh, [{ request, resolve, reject }]);
+    });
+  }
+
+  /** Runs the lane's writes until nobody waits, then forgets the lane. */
+  private async drain(key: string, lane: Lane, first: Waiter[]): Promise<void> {
+    let batch = first;
+    while (batch.length > 0) {
+      await this.write(key, lane, batch);
+      batch = lane.waiting.splice(0);
+    }
+    this.lanes.delete(key);
+  }
+
+  /** One write for a batch of waiters; settles every one of them, never throws. */
+  private async write(key: string, lane: Lane, batch: Waiter[]): Promise<void> {
+    if (lane.known === MISSING) {
+      // The session is gone (destroyed or expired): a replace never brings it back.
+      for (const waiter of batch) waiter.resolve({ status: 'missing' });
+      return;
+    }
+    const last = batch[batch.length - 1]!.request;
+    let expected: StoredValue;
+    let value: StoredValue;
+    try {
+      if (lane.known === undefined && batch.length === 1) {
+        // Alone, with nothing written before it: the request's own view against what it loaded.
+        ({ expected, value } = last);
+      } else {
+        expected = lane.known ?? batch[0]!.request.expected;
+        value = this.deps.merge(expected, batch.map((waiter) => waiter.request.changes));
+      }
+    } catch (error) {
+      if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
+      for (const waiter of batch) waiter.reject(error);
+      return;
+    }
+    const deadline = Date.now() + this.deps.budgetMs;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const result = await this.deps.replace(key, expected, value, last.ttlMs, last.budget);
+        if (result.status === 'ok') {
+          lane.known = value;
+          for (const waiter of batch) waiter.resolve({ status: 'ok', value });
+          return;
+        }
+        if (result.status === 'missing') {
+          lane.known = MISSING;
+          for (const waiter of batch) waiter.resolve({ status: 'missing' });
+          return;
+        }
+        // Another process wrote in between: these changes on top of what it stored.
+        this.deps.onConflict?.(key, attempt + 1);
+        expected = result.current;
+        value = this.deps.merge(result.current, batch.map((waiter) => waiter.request.changes));
+        if (attempt > 0) await contentionPause(attempt, deadline);
+      }
+    } catch (error) {
+      if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
+      // What is stored now is unknown: the next batch starts from its own loaded value.
+      lane.known = undefined;
+      for (const waiter of batch) waiter.reject(error);
+    }
+  }
+
+  /** Together the batch's changes are too large: each waiter alone, so only those over the limit fail. */
+  private async oneByOne(key: string, lane: Lane, batch: Waiter[]): Promise<void> {
+    for (const waiter of batch) await this.write(key, lane, [waiter]);
+  }
+}
+
+/**
+ * Between compare-and-set attempts that keep conflicting: a random pause up to a bound that doubles
+ * (1, 2, 4 ... 50 ms), never past the deadline; past it, the save fails with a store error.
+ */
+async function contentionPause(attempt: number, deadline: number): Promise<void> {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new SessionStoreError('replace', 'the session kept changing under writers in other processes for longer than storeTimeout');
+  const bound = Math.min(2 ** Math.min(attempt, 6), 50, left);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * bound));
+}

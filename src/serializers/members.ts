@@ -1,0 +1,245 @@
+/**
+ * A one-pass scanner that splits a stored top-level JSON object into its members, each value kept
+ * as its exact source text. It validates the whole grammar (strings and their escapes, numbers,
+ * literals, nesting) without building any value, so a session can be loaded without decoding it and
+ * written back without re-encoding what the request did not change.
+ *
+ * Error messages give a position, never the text: the text is a stored session, and errors reach logs.
+ */
+
+/** One member of a stored object: its key (decoded) and its value's exact source text. */
+export type Member = [key: string, raw: string];
+
+export interface ScanOptions {
+  /** Accept Python's `NaN`, `Infinity` and `-Infinity` (Python's json reads and writes them). */
+  readonly nonFinite: boolean;
+}
+
+/** Deeper than this is refused, as Python's recursion limit refuses it. */
+const MAX_DEPTH = 1000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+
+/** The stored text is not JSON (or not an object); carries the position, never the text. */
+export class StoredTextError extends SyntaxError {
+  readonly position: number;
+  constructor(what: string, position: number) {
+    super(`invalid session JSON: ${what} at position ${position}`);
+    this.name = 'StoredTextError';
+    this.position = position;
+  }
+}
+
+/**
+ * The members of the top-level object `text`, in stored order. A key that occurs more than once
+ * keeps its LAST value at its FIRST position, as `JSON.parse` and Python's `json.loads` read it.
+ * Anything but a top-level object, or invalid JSON, throws (TypeError / StoredTextError).
+ */
+export function splitMembers(text: string, options: ScanOptions): Member[] {
+  const { nonFinite } = options;
+  let pos = space(text, 0);
+  if (text.charCodeAt(pos) !== OPEN_BRACE) {
+    skipValue(text, pos, nonFinite); // a valid non-object is "not an object"; invalid text is a syntax error
+    throw new TypeError('stored session is not a JSON object');
+  }
+  const members: Member[] = [];
+  let index: Map<string, number> | undefined;
+  pos = space(text, pos + 1);
+  if (text.charCodeAt(pos) === CLOSE_BRACE) pos++;
+  else {
+    for (;;) {
+      if (text.charCodeAt(pos) !== QUOTE) fail('expected a key', pos);
+      const keyEnd = skipString(text, pos);
+      const key = keyText(text, pos, keyEnd);
+      const colon = space(text, keyEnd);
+      if (text.charCodeAt(colon) !== COLON) fail('expected :', colon);
+      const start = space(text, colon + 1);
+      const end = skipValue(text, start, nonFinite);
+      const raw = text.slice(start, end);
+      // Duplicate keys are rare (nothing we or Python write has them): a map only once there are several members.
+      if (members.length > 8 && index === undefined) {
+        index = new Map();
+        for (let i = 0; i < members.length; i++) if (!index.has(members[i]![0])) index.set(members[i]![0], i);
+      }
+      const seen = index ? index.get(key) : findKey(members, key);
+      if (seen === undefined) {
+        index?.set(key, members.length);
+        members.push([key, raw]);
+      } else members[seen]![1] = raw;
+      pos = space(text, end);
+      const next = text.charCodeAt(pos++);
+      if (next === CLOSE_BRACE) break;
+      if (next !== COMMA) fail('expected , or }', pos - 1);
+      pos = space(text, pos);
+    }
+  }
+  if (space(text, pos) !== text.length) fail('extra data', pos);
+  return members;
+}
+
+function findKey(members: Member[], key: string): number | undefined {
+  for (let i = 0; i < members.length; i++) if (members[i]![0] === key) return i;
+  return undefined;
+}
+
+/** `{"k":raw,...}` with each key written by `key` (the serializer's own string encoder). */
+export function joinMembers(members: Iterable<readonly [string, string]>, key: (name: string) => string): string {
+  let out = '{';
+  let first = true;
+  for (const [name, raw] of members) {
+    out += first ? `${key(name)}:${raw}` : `,${key(name)}:${raw}`;
+    first = false;
+  }
+  return out + '}';
+}
+
+/** What the value scanner is inside of, per nesting level. */
+const IN_OBJECT = 1;
+const IN_ARRAY = 2;
+const levels = new Uint8Array(MAX_DEPTH + 1);
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function space(text: string, pos: number): number {
+  while (isSpace(text.charCodeAt(pos))) pos++;
+  return pos;
+}
+
+function fail(what: string, pos: number): never {
+  throw new StoredTextError(what, pos);
+}
+
+/** A string starting at `pos` (its quote); returns the position after the closing quote. */
+function skipString(text: string, pos: number): number {
+  pos++;
+  for (;;) {
+    const c = text.charCodeAt(pos);
+    if (c === QUOTE) return pos + 1;
+    if (c === BACKSLASH) {
+      const e = text.charCodeAt(pos + 1);
+      if (e === 0x75 /* u */) {
+        if (!(isHex(text.charCodeAt(pos + 2)) && isHex(text.charCodeAt(pos + 3)) && isHex(text.charCodeAt(pos + 4)) && isHex(text.charCodeAt(pos + 5)))) {
+          fail('invalid \\u escape', pos);
+        }
+        pos += 6;
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        pos += 2;
+      } else fail('invalid escape', pos);
+    } else if (c >= 0x20) pos++;
+    else fail(c === c ? 'control character in string' : 'unterminated string', pos);
+  }
+}
+
+/** A key's decoded text: the slice itself unless it holds escapes. */
+function keyText(text: string, start: number, end: number): string {
+  const inner = text.slice(start + 1, end - 1);
+  return inner.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : inner;
+}
+
+/** `"key"` then `:`; returns the position of the value after it. */
+function skipKey(text: string, pos: number): number {
+  if (text.charCodeAt(pos) !== QUOTE) fail('expected a key', pos);
+  pos = space(text, skipString(text, pos));
+  if (text.charCodeAt(pos) !== COLON) fail('expected :', pos);
+  return space(text, pos + 1);
+}
+
+/**
+ * Any JSON value starting at `pos`; returns the position after it. One loop over the text with an
+ * explicit stack (no recursion, no call per character), validating the grammar as it goes.
+ */
+function skipValue(text: string, pos: number, nonFinite: boolean): number {
+  let depth = 0;
+  for (;;) {
+    // A value starts at `pos`.
+    const c = text.charCodeAt(pos);
+    if (c === QUOTE) pos = skipString(text, pos);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === MAX_DEPTH) fail('nesting too deep', pos);
+      const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+      pos = space(text, pos + 1);
+      if (text.charCodeAt(pos) === close) pos++;
+      else {
+        levels[depth++] = c === OPEN_BRACE ? IN_OBJECT : IN_ARRAY;
+        pos = c === OPEN_BRACE ? skipKey(text, pos) : pos;
+        continue;
+      }
+    } else if (c === 0x74) pos = word(text, pos, 'true');
+    else if (c === 0x66) pos = word(text, pos, 'false');
+    else if (c === 0x6e) pos = word(text, pos, 'null');
+    else if (nonFinite && c === 0x4e) pos = word(text, pos, 'NaN');
+    else if (nonFinite && c === 0x49) pos = word(text, pos, 'Infinity');
+    else if (nonFinite && c === MINUS && text.charCodeAt(pos + 1) === 0x49) pos = word(text, pos, '-Infinity');
+    else if (c === MINUS || (c >= 0x30 && c <= 0x39)) pos = number(text, pos);
+    else fail(c === c ? 'unexpected character' : 'unexpected end', pos);
+    // After a value: close containers, or move on to the next member / item.
+    for (;;) {
+      if (depth === 0) return pos;
+      pos = space(text, pos);
+      const next = text.charCodeAt(pos);
+      const level = levels[depth - 1];
+      if (next === COMMA) {
+        pos = space(text, pos + 1);
+        if (level === IN_OBJECT) pos = skipKey(text, pos);
+        break;
+      }
+      if (next === (level === IN_OBJECT ? CLOSE_BRACE : CLOSE_BRACKET)) {
+        pos++;
+        depth--;
+        continue;
+      }
+      fail(level === IN_OBJECT ? 'expected , or }' : 'expected , or ]', pos);
+    }
+  }
+}
+
+function word(text: string, pos: number, expected: string): number {
+  if (!text.startsWith(expected, pos)) fail('unexpected character', pos);
+  return pos + expected.length;
+}
+
+/** `-?(0|[1-9]\\d*)(\\.\\d+)?([eE][-+]?\\d+)?` */
+function number(text: string, pos: number): number {
+  if (text.charCodeAt(pos) === MINUS) pos++;
+  const first = text.charCodeAt(pos);
+  if (first === 0x30) pos++;
+  else if (first >= 0x31 && first <= 0x39) pos = digits(text, pos);
+  else fail('invalid number', pos);
+  if (text.charCodeAt(pos) === 0x2e) {
+    const after = digits(text, pos + 1);
+    if (after === pos + 1) fail('invalid number', pos);
+    pos = after;
+  }
+  const e = text.charCodeAt(pos);
+  if (e === 0x65 || e === 0x45) {
+    pos++;
+    const sign = text.charCodeAt(pos);
+    if (sign === 0x2b || sign === MINUS) pos++;
+    const after = digits(text, pos);
+    if (after === pos) fail('invalid number', pos);
+    pos = after;
+  }
+  return pos;
+}
+
+function digits(text: string, pos: number): number {
+  for (;;) {
+    const c = text.charCodeAt(pos);
+    if (c >= 0x30 && c <= 0x39) pos++;
+    else return pos;
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
