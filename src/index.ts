@@ -32,7 +32,7 @@ export { RedisStore, type RedisClientLike } from './stores/redis/store.js';
 export { MemcachedStore, type MemcachedStoreOptions, type MemcachedOption, type MemjsClientLike } from './stores/memcached/store.js';
 export type { MemjsServerLike, MemjsResponse } from './stores/memcached/protocol.js';
 export { FilesystemStore, type FilesystemStoreOptions } from './stores/filesystem/store.js';
-export type { Serializer } from './serializers/serializer.js';
+export type { KeyedSerializer, Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
 export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json/index.js';
 export type { JSONTag } from './serializers/tagged-json/tags.js';
