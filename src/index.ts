@@ -44,7 +44,7 @@ export {
   type ExpressStoreAdapterOptions,
 } from './stores/foreign/express-store.js';
 export { fromKoaSessionStore, type KoaSessionStoreLike, type KoaSessionRecord, type KoaSessionStoreAdapterOptions } from './stores/foreign/koa-session-store.js';
-export type { Serializer } from './serializers/serializer.js';
+export type { KeyedSerializer, Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
 export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json/index.js';
 export type { JSONTag } from './serializers/tagged-json/tags.js';

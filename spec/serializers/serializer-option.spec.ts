@@ -125,6 +125,17 @@ describe('a stored value that does not decode', () => {
     [jsonSerializer, '{"user":"SECRET-9f3a", oops'],
     [v8Serializer, Buffer.from('SECRET-9f3a not v8')],
   ];
+  it('tagged JSON, a `_permanent` that does not decode: the session works, the flag falls back to the option and is rewritten', async () => {
+    const { lifecycle, store, key } = setup(taggedJsonSerializer);
+    const id = lifecycle.fresh(false).id;
+    await store.create(key(id), '{"_permanent":{" d":"not a date"},"n":1}', 60_000);
+    const record = await lifecycle.open(id);
+    assert.equal(record.session.permanent, true);
+    record.session.n = 2;
+    await lifecycle.commit(record, OK);
+    assert.equal(await store.get(key(id)), '{"_permanent":true,"n":2}');
+  });
+
   for (const [serializer, bad] of garbage) {
     it(`${serializer.name}: fresh session with a new id, entry left alone, decode-error without the value or the id`, async () => {
       const { lifecycle, store, events, key } = setup(serializer);

@@ -28,7 +28,7 @@ export interface EntryCodec {
   assemble(members: Iterable<readonly [string, unknown]>): StoredValue;
 }
 
-/** No raw form: a key set in this request, or a value handed out that could not be snapshotted. */
+/** No stored form: a key set in this request (also: a snapshot that could not be taken). */
 export const NO_RAW: unique symbol = Symbol('koa-qsession.no-raw');
 
 const codecs = new WeakMap<Serializer, EntryCodec>();
@@ -51,7 +51,8 @@ function keyedCodec(serializer: KeyedSerializer): EntryCodec {
     snapshot: () => undefined,
     settle(key, raw, _snapshot, value) {
       const text = serializer.encodeValue(value, key);
-      if (text === raw || raw === NO_RAW) return text === raw ? raw : text;
+      if (text === raw) return raw;
+      if (raw === NO_RAW) return text;
       // Stored in another spelling than ours (Python's `1.0`, a naive ISO date, an HTTP date with an
       // offset): unchanged when it still decodes to an equal value, and then it is kept verbatim.
       return sameValue(value, serializer.decodeValue(raw as string)) ? raw : text;

@@ -139,7 +139,7 @@ export class SessionRecord implements FacadeTarget {
   /** The stored `_permanent` when there is one (decoded when first asked), the `permanent` option otherwise. */
   get permanent(): boolean {
     if (this.permanentFlag === undefined) {
-      const stored = this.meta('_permanent');
+      const stored = this.storedPermanent();
       this.permanentFlag = typeof stored === 'boolean' ? stored : this.defaultPermanent;
     }
     return this.permanentFlag;
@@ -357,9 +357,18 @@ export class SessionRecord implements FacadeTarget {
     return { members, changes };
   }
 
+  /** The stored `_permanent`; one that does not decode counts as absent (and is replaced on save). */
+  private storedPermanent(): unknown {
+    try {
+      return this.meta('_permanent');
+    } catch {
+      return undefined;
+    }
+  }
+
   private syncPermanent(): void {
     const permanent = this.permanent;
-    const stored = this.meta('_permanent');
+    const stored = this.storedPermanent();
     if (permanent && stored !== true) this.set('_permanent', true);
     else if (!permanent && stored !== undefined && stored !== false) this.drop('_permanent');
   }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryStore, SessionTooLargeError, jsonSerializer } from 'koa-qsession';
+import { SaveQueue } from '../../src/core/save-queue.js';
+import type { StoredValue } from '../../src/stored-value.js';
+
+/** A queue over a real MemoryStore, merging JSON members; counts the compare-and-sets that reach the store. */
+function setup(maxSize = Infinity) {
+  const store = new MemoryStore();
+  const calls: string[] = [];
+  const queue = new SaveQueue({
+    replace: (key, expected, value, ttl) => {
+      calls.push(String(value));
+      return store.replace(key, expected, value, ttl);
+    },
+    merge(current, changes) {
+      const members = new Map(jsonSerializer.entries(current));
+      for (const change of changes) for (const [k, raw] of change) raw === null ? members.delete(k) : members.set(k, raw as string);
+      const text = jsonSerializer.assemble(members) as string;
+      if (text.length > maxSize) throw new SessionTooLargeError(text.length, maxSize);
+      return text;
+    },
+    budgetMs: 1000,
+  });
+  const save = (expected: StoredValue, value: string, changes: Record<string, string | null>) =>
+    queue.replace('k', { expected, value, changes: new Map(Object.entries(changes)), ttlMs: 60_000 });
+  return { store, calls, save };
+}
+
+describe('the save queue', () => {
+  it('saves that arrive while one is in flight land on its result and coalesce into one write', async () => {
+    const { store, calls, save } = setup();
+    await store.create('k', '{"a":0}', 60_000);
+    const results = await Promise.all([
+      save('{"a":0}', '{"a":1}', { a: '1' }),
+      save('{"a":0}', '{"a":0,"b":2}', { b: '2' }),
+      save('{"a":0}', '{"a":0,"c":3}', { c: '3' }),
+      save('{"a":0}', '{"d":4}', { a: null, d: '4' }),
+    ]);
+    assert.deepEqual(calls, ['{"a":1}', '{"b":2,"c":3,"d":4}'], 'the first alone, the three waiting ones in one write, in arrival order');
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'ok']);
+    assert.equal(await store.get('k'), '{"b":2,"c":3,"d":4}');
+  });
+
+  it('a session that is gone stays gone for every waiting save, with no further store call', async () => {
+    const { calls, save } = setup();
+    const results = await Promise.all([save('{"a":0}', '{"a":1}', { a: '1' }), save('{"a":0}', '{"b":1}', { b: '1' })]);
+    assert.deepEqual(results, [{ status: 'missing' }, { status: 'missing' }]);
+    assert.equal(calls.length, 1);
+  });
+
+  it('another writer in between (a conflict): the changes are applied on what it stored', async () => {
+    const { store, save } = setup();
+    await store.create('k', '{"a":0}', 60_000);
+    await store.replace('k', '{"a":0}', '{"a":0,"x":9}', 60_000);
+    assert.equal((await save('{"a":0}', '{"a":1}', { a: '1' })).status, 'ok');
+    assert.equal(await store.get('k'), '{"a":1,"x":9}');
+  });
+
+  it('a batch too large together is written one by one: only the save that does not fit fails', async () => {
+    const { store, save } = setup(24);
+    await store.create('k', '{"a":0}', 60_000);
+    const results = await Promise.allSettled([
+      save('{"a":0}', '{"a":1}', { a: '1' }),
+      save('{"a":0}', '{"a":0,"b":22}', { b: '22' }),
+      save('{"a":0}', '{"a":0,"c":"xxxxxxxxxx"}', { c: '"xxxxxxxxxx"' }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected']);
+    assert.ok((results[2] as PromiseRejectedResult).reason instanceof SessionTooLargeError);
+    assert.equal(await store.get('k'), '{"a":1,"b":22}');
+  });
+});
