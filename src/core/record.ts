@@ -184,6 +184,11 @@ export class SessionRecord implements FacadeTarget {
   write(key: string, value: unknown): void {
     this.assertOpen();
     if (METADATA_KEYS.has(key)) throw new SessionUsageError(`"${key}" is kept by koa-qsession itself and cannot be set as data`);
+    // `session.x = undefined` stores no `x`, as JSON.stringify leaves out an undefined member.
+    if (value === undefined) {
+      this.remove(key);
+      return;
+    }
     this.set(key, value);
   }
 
