@@ -61,7 +61,6 @@ describe('sharing a Redis with a Quart-Session app', () => {
 
   it(
     'after Koa writes a key, the Quart app reads every value with its Python type (naive datetime included)',
-    { todo: 'needs key-granular records (issue 13): Koa rewrites the untouched login_at' },
     async () => {
       const browser = new SharedBrowser();
       await browser.get(`${quart.url}/login`);

@@ -37,8 +37,11 @@ export const jsonSerializer: KeyedSerializer = {
     return JSON.parse(raw) as unknown;
   },
   encodeValue(value: unknown, key: string) {
-    assertPlainJson(value, keyPath('', key), new Set());
-    return JSON.stringify(value);
+    const path = keyPath('', key);
+    return encodeWithinStack(path, () => {
+      assertPlainJson(value, path, new Set());
+      return JSON.stringify(value);
+    });
   },
   assemble(entries) {
     return joinMembers(entries, (key) => JSON.stringify(key));

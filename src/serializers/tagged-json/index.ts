@@ -1,6 +1,6 @@
 import { SessionSerializationError } from '../../errors.js';
 import { toText, type StoredValue } from '../../stored-value.js';
-import { assertNesting, encodeWithinStack } from '../nesting.js';
+import { assertNesting, encodeWithinStack, MAX_NESTING } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
 import { joinMembers, splitMembers } from '../members.js';
@@ -103,7 +103,11 @@ export class TaggedJsonSerializer implements KeyedSerializer {
   }
 
   encodeValue(value: unknown, key: string): string {
-    return this.encode(value, keyPath('', key), new Set());
+    const path = keyPath('', key);
+    const text = encodeWithinStack(path, () => this.encode(value, path, new Set()));
+    // Deeper than the decoder reads needs at least MAX_NESTING brackets: shorter text needs no scan.
+    if (text.length >= MAX_NESTING) assertNesting(text, path, 1);
+    return text;
   }
 
   assemble(entries: Iterable<readonly [string, string]>): string {

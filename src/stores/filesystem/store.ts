@@ -91,14 +91,7 @@ export class FilesystemStore implements SessionStore {
   }
 
   async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    const path = this.pathOf(key);
-    return withLock(path, this.lockStaleMs, async (stillHeld) => {
-      const current = await this.readLive(path, (handle) => handle.readFile());
-      if (current === null) {
-        await this.removeIfExpired(path);
-        return { status: 'missing' };
-      }
-      if (!sameStoredValue(current, expected)) return { status: 'conflict', current };
+    return this.ifUnchanged(key, expected, async (path, stillHeld) => {
       const temp = await this.writeTemp(toBytes(value), Date.now() + ttlMs);
       try {
         stillHeld();
@@ -107,7 +100,6 @@ export class FilesystemStore implements SessionStore {
         await unlink(temp).catch(() => undefined);
         throw error;
       }
-      return { status: 'ok' };
     });
   }
 
@@ -117,16 +109,23 @@ export class FilesystemStore implements SessionStore {
   }
 
   async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
+    return this.ifUnchanged(key, expected, async (path, stillHeld) => {
+      stillHeld();
+      await unlinkQuietly(path);
+    });
+  }
+
+  /** Under the file's lock: `act` only if the file still holds exactly `expected` (compare-and-set / -delete). */
+  private ifUnchanged(key: string, expected: StoredValue, act: (path: string, stillHeld: () => void) => Promise<void>): Promise<ReplaceResult> {
     const path = this.pathOf(key);
-    return withLock(path, this.lockStaleMs, async (stillHeld) => {
+    return withLock(path, this.lockStaleMs, async (stillHeld): Promise<ReplaceResult> => {
       const current = await this.readLive(path, (handle) => handle.readFile());
       if (current === null) {
         await this.removeIfExpired(path);
         return { status: 'missing' };
       }
       if (!sameStoredValue(current, expected)) return { status: 'conflict', current };
-      stillHeld();
-      await unlinkQuietly(path);
+      await act(path, stillHeld);
       return { status: 'ok' };
     });
   }

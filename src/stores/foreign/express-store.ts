@@ -1,4 +1,4 @@
-import { sameStoredValue, type StoredValue } from '../../stored-value.js';
+import type { StoredValue } from '../../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../store.js';
 import {
   callback,
@@ -12,6 +12,7 @@ import {
   valueOf,
   type ForeignRead,
   type ForeignStoreOptions,
+  ifUnchanged,
 } from './shared.js';
 
 /** The cookie part of the session object handed to an express-session store: what its TTL logic reads. */
@@ -103,24 +104,12 @@ class ExpressStoreAdapter implements SessionStore {
   }
 
   replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    return this.queue.run(key, async (): Promise<ReplaceResult> => {
-      const found = await this.read(key);
-      if (found.state !== 'ours') return { status: 'missing' };
-      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
-      await this.write(key, value, ttlMs);
-      return { status: 'ok' };
-    });
+    return this.queue.run(key, async () => ifUnchanged(await this.read(key), expected, () => this.write(key, value, ttlMs)));
   }
 
   /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
   deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
-    return this.queue.run(key, async (): Promise<ReplaceResult> => {
-      const found = await this.read(key);
-      if (found.state !== 'ours') return { status: 'missing' };
-      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
-      await callback((done) => this.store.destroy(key, done));
-      return { status: 'ok' };
-    });
+    return this.queue.run(key, async () => ifUnchanged(await this.read(key), expected, () => callback((done) => this.store.destroy(key, done))));
   }
 
   delete(key: string): Promise<void> {

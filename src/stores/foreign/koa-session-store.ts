@@ -1,4 +1,4 @@
-import { sameStoredValue, type StoredValue } from '../../stored-value.js';
+import type { StoredValue } from '../../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../store.js';
 import {
   checkMethods,
@@ -11,6 +11,7 @@ import {
   valueOf,
   type ForeignRead,
   type ForeignStoreOptions,
+  ifUnchanged,
 } from './shared.js';
 
 /**
@@ -84,24 +85,12 @@ class KoaSessionStoreAdapter implements SessionStore {
   }
 
   replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    return this.queue.run(key, async (): Promise<ReplaceResult> => {
-      const found = await this.read(key, ttlMs);
-      if (found.state !== 'ours') return { status: 'missing' };
-      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
-      await this.write(key, value, ttlMs, true);
-      return { status: 'ok' };
-    });
+    return this.queue.run(key, async () => ifUnchanged(await this.read(key, ttlMs), expected, () => this.write(key, value, ttlMs, true)));
   }
 
   /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
   deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
-    return this.queue.run(key, async (): Promise<ReplaceResult> => {
-      const found = await this.read(key, 0);
-      if (found.state !== 'ours') return { status: 'missing' };
-      if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
-      await this.store.destroy(key, {});
-      return { status: 'ok' };
-    });
+    return this.queue.run(key, async () => ifUnchanged(await this.read(key, 0), expected, () => Promise.resolve(this.store.destroy(key, {}))));
   }
 
   delete(key: string): Promise<void> {

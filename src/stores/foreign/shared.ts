@@ -1,5 +1,6 @@
 import { SessionOptionsError } from '../../errors.js';
-import type { StoredValue } from '../../stored-value.js';
+import { sameStoredValue, type StoredValue } from '../../stored-value.js';
+import type { ReplaceResult } from '../store.js';
 
 /**
  * What the two adapters share: the in-process write queue, the mapping of our stored value into
@@ -66,6 +67,17 @@ export type ForeignRead<R> =
   /** Something koa-qsession did not write (e.g. express-session's own session under the same name): never overwritten. */
   | { readonly state: 'foreign' }
   | { readonly state: 'ours'; readonly value: StoredValue; readonly record: R };
+
+/**
+ * Compare-and-set / compare-and-delete on a store without one (run inside the key's queue): `act`
+ * only when the entry is ours and holds exactly `expected`.
+ */
+export async function ifUnchanged<R>(found: ForeignRead<R>, expected: StoredValue, act: () => Promise<unknown>): Promise<ReplaceResult> {
+  if (found.state !== 'ours') return { status: 'missing' };
+  if (!sameStoredValue(found.value, expected)) return { status: 'conflict', current: found.value };
+  await act();
+  return { status: 'ok' };
+}
 
 export function valueOf<R>(read: ForeignRead<R>): StoredValue | null {
   return read.state === 'ours' ? read.value : null;
