@@ -325,12 +325,13 @@ export class Lifecycle {
     }
     const user = this.users?.userToIndex(record);
     const value = this.dump(record.plan().members);
+    const ttlMs = this.ttlFor(record); // once: the store's TTL and the user index entry's
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, this.ttlFor(record)), record.budget)) {
+      if (await this.guard('create', store.create(options.keyPrefix + record.id, value, ttlMs), record.budget)) {
         record.isNew = false;
         record.loadedFrom = value;
-        await this.users?.written(record, user, true, this.ttlFor(record));
+        await this.users?.written(record, user, true, ttlMs);
         return { kind: 'set', id: record.id };
       }
       record.id = this.newId();
