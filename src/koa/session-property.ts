@@ -26,7 +26,12 @@ const descriptor: PropertyDescriptor & ThisType<SessionContext> = {
   },
   set(value: unknown) {
     const own = this[CTX_SESSION];
-    if (own === undefined) throw new SessionUsageError('ctx.session was assigned before the qsession() middleware ran for this request');
+    if (own === undefined) {
+      // A context qsession() never saw (the accessor sits on `app.context`, shared by every request
+      // of the app): an ordinary property, as if the accessor were not there.
+      Object.defineProperty(this, 'session', { value, writable: true, enumerable: true, configurable: true });
+      return;
+    }
     if (value === null) {
       own.destroy();
       return;
@@ -46,8 +51,22 @@ const descriptor: PropertyDescriptor & ThisType<SessionContext> = {
 /** Gives this request's `ctx` its `session` accessor over `facade`. */
 export function installSessionProperty(ctx: Context, facade: Session): void {
   (ctx as SessionContext)[CTX_SESSION] = facade;
+  // Once per app, on the prototype every `ctx` of the app inherits from: a property defined on each
+  // context would cost every request (V8 turns such objects into slow dictionaries).
+  const shared = (ctx.app as { context?: object } | undefined)?.context;
+  if (shared !== undefined && Object.getPrototypeOf(ctx) === shared) {
+    if (!withAccessor.has(shared)) {
+      Object.defineProperty(shared, 'session', descriptor);
+      withAccessor.add(shared);
+    }
+    return;
+  }
+  // A context that is not the app's own (a mounted app's request, a hand-made ctx): on the context.
   Object.defineProperty(ctx, 'session', descriptor);
 }
+
+/** The `app.context` objects that carry the accessor already. */
+const withAccessor = new WeakSet<object>();
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
