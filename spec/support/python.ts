@@ -3,24 +3,15 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The Python reference: Debian's python3-quart under /usr/bin/python3 (not whatever `python3` is on
- * PATH). Missing: installed with apt-get when running as root, otherwise a loud failure, never a skip.
+ * PATH). Installing it is `scripts/install-system-deps.sh`'s job (run by `npm test`'s pretest and by
+ * .ci/run), never a spec's: missing, it is a loud failure naming that script, never a skip.
  */
 export const PYTHON = '/usr/bin/python3';
 const PROBE = ['-c', 'import quart.json.tag, markupsafe, werkzeug.http'];
 
 export function ensureQuart(): void {
   if (probe()) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`${PYTHON} cannot import quart: install Debian's python3-quart (apt-get install -y python3-quart) and rerun`);
-  }
-  let install = spawnSync('apt-get', ['install', '-y', 'python3-quart'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (install.status !== 0) {
-    spawnSync('apt-get', ['update'], { encoding: 'utf8' });
-    install = spawnSync('apt-get', ['install', '-y', 'python3-quart'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-  if (install.status !== 0 || !probe()) {
-    throw new Error(`could not install python3-quart for ${PYTHON}:\n${install.stderr ?? ''}`);
-  }
+  throw new Error(`${PYTHON} cannot import quart: run \`bash scripts/install-system-deps.sh\` as root (it installs Debian's python3-quart)`);
 }
 
 function probe(): boolean {
