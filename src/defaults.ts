@@ -17,6 +17,7 @@ export const DEFAULTS = {
   idFormat: 'base64url',
   serializer: 'tagged-json',
   storeTimeout: 1000,
+  turnWait: 100,
   onStoreError: 'fail',
   maxSize: 1024 * 1024,
   hijackProtection: false,

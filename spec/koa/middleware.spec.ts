@@ -278,8 +278,10 @@ describe('qsession middleware over HTTP', () => {
     assert.equal(await store.inner.get(`session:${id}`), null);
   });
 
+  // The next two: `turnWait: 0`, so the requests overlap as they do from two processes (with turns, the
+  // second would wait for the first: spec/core/turns.spec.ts).
   it('two overlapping requests that change different keys both keep their change', async () => {
-    const { client } = await start();
+    const { client } = await start({ turnWait: 0 });
     const browser = client();
     await browser.get('/set/base');
     await Promise.all([browser.get('/slow-set/a?ms=60&v=1'), browser.get('/slow-set/b?ms=10&v=2')]);
@@ -287,7 +289,7 @@ describe('qsession middleware over HTTP', () => {
   });
 
   it('a session destroyed by one request is not brought back by a slower one', async () => {
-    const { client } = await start();
+    const { client } = await start({ turnWait: 0 });
     const browser = client();
     await browser.get('/set/base');
     const cookie = browser.cookieHeader!;

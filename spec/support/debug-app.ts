@@ -9,7 +9,8 @@ import { Client, serve } from './http.js';
 const store = new MemoryStore();
 function app(keys: string[]): Koa {
   const koa = new Koa();
-  koa.use(qsession({ store, keys }));
+  // turnWait 0: the two overlapping requests below race as they would from two processes.
+koa.use(qsession({ store, keys, turnWait: 0 }));
   koa.use(async (ctx) => {
     if (ctx.path === '/set') session.user = 'ann';
     if (ctx.path === '/slow') {

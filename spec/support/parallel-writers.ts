@@ -105,6 +105,35 @@ export function parallelWriterCases(name: string, setup: () => Promise<{ options
       }
     });
 
+    it('16 concurrent increments of one counter in one process (read, await, write): every one counted', async () => {
+      const store = new CountingStore(subject.store(), 20);
+      const app = new Koa();
+      app.silent = true;
+      const sessions = qsession({ store });
+      app.use(sessions);
+      app.use(async (ctx) => {
+        const count = Number(session.count ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        session.count = count + 1;
+        ctx.body = String(count + 1);
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      try {
+        const { id } = await get(port, '/');
+        const replies = await Promise.all(Array.from({ length: 16 }, () => get(port, '/', id)));
+        assert.deepEqual(replies.map((r) => r.status), replies.map(() => 200));
+        assert.deepEqual(replies.map((r) => Number(r.body)).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i + 2));
+        const stored = await store.get(`session:${id}`);
+        assert.match(Buffer.from(stored as string | Uint8Array).toString(), /"count":17[,}]/);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await sessions.close();
+      }
+    });
+
     it('16 concurrent writers of one session in one process: 0 failures, fewer store writes than requests', async () => {
       const store = new CountingStore(subject.store(), 20);
       const app = new Koa();

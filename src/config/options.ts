@@ -111,6 +111,12 @@ export interface QSessionOptions {
   serializer?: Serializer | SerializerName;
   /** Longest wait for one store operation, in ms. Default 1000. */
   storeTimeout?: number;
+  /**
+   * Requests of one session in this process take turns from load to commit, so parallel
+   * read-modify-writes (`session.count += 1`) lose no update; this is the longest a request waits for
+   * the one before it, in ms, before going ahead in parallel. 0: no turns. Default 100.
+   */
+  turnWait?: number;
   /** Store failure: `fail` answers 503 (default), `anonymous` carries on without a session, or your function. */
   onStoreError?: StoreErrorPolicy;
   /** Largest serialized session in bytes; larger ones are refused with `SessionTooLargeError`. Default 1 MiB. */
@@ -175,6 +181,7 @@ export interface ResolvedOptions {
   serializer: Serializer;
   idFormat: IdFormat;
   storeTimeout: number;
+  turnWait: number;
   onStoreError: StoreErrorPolicy;
   maxSize: number;
   hijackProtection: boolean;

@@ -13,7 +13,7 @@ import type { QSessionOptions, ResolvedCookieOptions, ResolvedOptions, SameSite,
 const OPTION_NAMES: { readonly [K in keyof Required<QSessionOptions>]: true } = {
   type: true, store: true, memory: true, redis: true, memcached: true, directory: true, filesystem: true, keyPrefix: true,
   permanent: true, lifetime: true, rolling: true, explicit: true, staticFile: true, isStatic: true, cookie: true, idFormat: true,
-  serializer: true, storeTimeout: true, onStoreError: true, maxSize: true, hijackProtection: true, reverseProxy: true,
+  serializer: true, storeTimeout: true, turnWait: true, onStoreError: true, maxSize: true, hijackProtection: true, reverseProxy: true,
   proxyHops: true, getClientIp: true, pinning: true, quartPinning: true, keys: true, maxAge: true, userKey: true,
 };
 export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTION_NAMES);
@@ -50,6 +50,8 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
     idFormat: check('idFormat', options.idFormat, DEFAULTS.idFormat, (v) => v === 'base64url' || v === 'uuid',
       'must be "base64url" or "uuid"'),
     storeTimeout: positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
+    turnWait: check('turnWait', options.turnWait, DEFAULTS.turnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
+      'must be a whole number of ms from 0 (no turns) to 60000'),
     onStoreError: check('onStoreError', options.onStoreError, DEFAULTS.onStoreError,
       (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function'),
     maxSize: positiveInt('maxSize', options.maxSize, DEFAULTS.maxSize),

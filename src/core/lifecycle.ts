@@ -12,9 +12,10 @@ import { METADATA_KEYS, pastMaxAge } from './metadata.js';
 import { comparablePin } from './pin-rule.js';
 import { putMember, REMOVED, SessionRecord } from './record.js';
 import { RetiredIds } from './retired-ids.js';
-import { SaveQueue } from './save-queue.js';
+import { orphanError, SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
+import { SessionTurns, type SaveTicket, type Turn } from './turns.js';
 
 /**
  * What the response must do with the session cookie: the one and only cookie decision. `set` carries
@@ -84,6 +85,9 @@ export class Lifecycle {
   private readonly saves: SaveQueue;
   /** Ids retired here a moment ago: never re-set by a slower request that loaded them earlier. */
   private readonly recentlyRetired = new RetiredIds();
+  private readonly turns: SessionTurns;
+  /** The turn each loaded record holds, and the queued save its loaded value came from (if any). */
+  private readonly held = new WeakMap<SessionRecord, { turn: Turn; builtOn: SaveTicket | undefined }>();
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -92,6 +96,7 @@ export class Lifecycle {
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
     this.codec = entryCodecFor(deps.serializer);
+    this.turns = new SessionTurns(deps.options.turnWait);
     this.saves = new SaveQueue({
       replace: (key, expected, value, ttlMs, budget) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs), budget),
       merge: (current, changes) => this.merge(current, changes),
@@ -127,12 +132,32 @@ export class Lifecycle {
     return record;
   }
 
+  /**
+   * Loads the session in its turn (see SessionTurns). The turn is released when the request hands its
+   * save to the queue (`replace`), when it is refused here, or at the latest by `release()`.
+   */
   private async load(id: string, address: string | undefined): Promise<SessionRecord> {
+    const key = this.deps.options.keyPrefix + id;
+    const entered = this.turns.enter(key);
+    const turn = entered instanceof Promise ? await entered : entered;
+    let record: SessionRecord;
+    try {
+      record = await this.loadInTurn(id, key, address, turn);
+    } catch (error) {
+      turn.release();
+      throw error;
+    }
+    if (record.isNew) turn.release();
+    return record;
+  }
+
+  private async loadInTurn(id: string, key: string, address: string | undefined, turn: Turn): Promise<SessionRecord> {
     const { options, store, serializer, events } = this.deps;
-    const key = options.keyPrefix + id;
     // One budget for every store call of this request (see StoreBudget).
     const budget = newStoreBudget();
-    const stored = await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
+    // The request before this one in its turn left the value its save is writing: start from it.
+    const handover = turn.handover?.ticket.state === 'failed' ? undefined : turn.handover;
+    const stored = handover ? handover.stored : await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
     // left the browser before the login / logout that retired it answered, and that answer's cookie
     // (perhaps a newer id) must not be cleared by this older request.
@@ -184,11 +209,17 @@ export class Lifecycle {
         return this.fresh(true, address);
       }
     }
+    this.held.set(record, { turn, builtOn: handover?.ticket });
     if (adopted) record.markedDirty = true;
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
     if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
     await this.users?.loaded(record, key);
     return record;
+  }
+
+  /** The request is over (committed, or failed before it could be): the next one of its session may go. */
+  release(record: SessionRecord): void {
+    this.held.get(record)?.turn.release();
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
@@ -277,6 +308,8 @@ export class Lifecycle {
     const stored = await this.guard('get', store.get(options.keyPrefix + record.id), record.budget);
     if (stored === null) return record.reloaded(null);
     record.reloaded({ members: this.codec.split(stored), loadedFrom: stored });
+    const held = this.held.get(record);
+    if (held) held.builtOn = undefined; // what it builds on now is in the store
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
@@ -347,13 +380,27 @@ export class Lifecycle {
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
     const plan = record.plan();
     const value = this.dump(plan.members);
-    const outcome = await this.saves.replace(this.deps.options.keyPrefix + record.id, {
+    const held = this.held.get(record);
+    if (held?.builtOn?.state === 'failed') throw orphanError();
+    const ticket: SaveTicket = { state: 'pending' };
+    const key = this.deps.options.keyPrefix + record.id;
+    const saved = this.saves.replace(key, {
       expected: record.loadedFrom as StoredValue,
       value,
       changes: plan.changes,
       ttlMs: this.ttlFor(record),
       budget: record.budget,
+      ticket,
+      builtOn: held?.builtOn,
     });
+    // Queued: the next request of this session starts from the value this save writes.
+    held?.turn.release({ stored: value, ticket });
+    let outcome;
+    try {
+      outcome = await saved;
+    } finally {
+      this.turns.settled(key, ticket);
+    }
     if (outcome.status === 'ok') record.loadedFrom = outcome.value;
     return outcome.status;
   }

@@ -2,6 +2,7 @@ import { SessionStoreError, SessionTooLargeError } from '../errors.js';
 import type { StoredValue } from '../stored-value.js';
 import type { ReplaceResult } from '../stores/store.js';
 import type { StoreBudget } from './store-call.js';
+import type { SaveTicket } from './turns.js';
 
 /** One request's save of a stored session. */
 export interface SaveRequest {
@@ -14,6 +15,10 @@ export interface SaveRequest {
   readonly ttlMs: number;
   /** The request's store budget: the write made for a batch draws on its last request's. */
   readonly budget?: StoreBudget;
+  /** This save's ticket: marked settled or failed the moment its outcome is known. */
+  readonly ticket?: SaveTicket;
+  /** The save whose value this request started from (a turn's handover): if that one failed, so does this. */
+  readonly builtOn?: SaveTicket;
 }
 
 export type SaveOutcome = { readonly status: 'ok'; readonly value: StoredValue } | { readonly status: 'missing' };
@@ -86,10 +91,12 @@ export class SaveQueue {
   }
 
   /** One write for a batch of waiters; settles every one of them, never throws. */
-  private async write(key: string, lane: Lane, batch: Waiter[]): Promise<void> {
+  private async write(key: string, lane: Lane, waiting: Waiter[]): Promise<void> {
+    const batch = withoutOrphans(waiting);
+    if (batch.length === 0) return;
     if (lane.known === MISSING) {
       // The session is gone (destroyed or expired): a replace never brings it back.
-      for (const waiter of batch) waiter.resolve({ status: 'missing' });
+      for (const waiter of batch) settle(waiter, { status: 'missing' });
       return;
     }
     const last = batch[batch.length - 1]!.request;
@@ -105,7 +112,7 @@ export class SaveQueue {
       }
     } catch (error) {
       if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
-      for (const waiter of batch) waiter.reject(error);
+      for (const waiter of batch) fail(waiter, error);
       return;
     }
     const deadline = Date.now() + this.deps.budgetMs;
@@ -114,12 +121,12 @@ export class SaveQueue {
         const result = await this.deps.replace(key, expected, value, last.ttlMs, last.budget);
         if (result.status === 'ok') {
           lane.known = value;
-          for (const waiter of batch) waiter.resolve({ status: 'ok', value });
+          for (const waiter of batch) settle(waiter, { status: 'ok', value });
           return;
         }
         if (result.status === 'missing') {
           lane.known = MISSING;
-          for (const waiter of batch) waiter.resolve({ status: 'missing' });
+          for (const waiter of batch) settle(waiter, { status: 'missing' });
           return;
         }
         // Another process wrote in between: these changes on top of what it stored.
@@ -132,7 +139,7 @@ export class SaveQueue {
       if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
       // What is stored now is unknown: the next batch starts from its own loaded value.
       lane.known = undefined;
-      for (const waiter of batch) waiter.reject(error);
+      for (const waiter of batch) fail(waiter, error);
     }
   }
 
@@ -140,6 +147,35 @@ export class SaveQueue {
   private async oneByOne(key: string, lane: Lane, batch: Waiter[]): Promise<void> {
     for (const waiter of batch) await this.write(key, lane, [waiter]);
   }
+}
+
+function settle(waiter: Waiter, outcome: SaveOutcome): void {
+  if (waiter.request.ticket) waiter.request.ticket.state = 'settled';
+  waiter.resolve(outcome);
+}
+
+function fail(waiter: Waiter, error: unknown): void {
+  if (waiter.request.ticket) waiter.request.ticket.state = 'failed';
+  waiter.reject(error);
+}
+
+/**
+ * The waiters whose starting point can still land: one that started from a save that failed (in an
+ * earlier batch, or earlier in this one) fails too, or it would store that save's changes after its
+ * request was told they were not saved. Batches run in order, so those saves are settled by now.
+ */
+function withoutOrphans(waiting: Waiter[]): Waiter[] {
+  if (!waiting.some((waiter) => waiter.request.builtOn)) return waiting;
+  const kept: Waiter[] = [];
+  for (const waiter of waiting) {
+    if (waiter.request.builtOn?.state === 'failed') fail(waiter, orphanError());
+    else kept.push(waiter);
+  }
+  return kept;
+}
+
+export function orphanError(): SessionStoreError {
+  return new SessionStoreError('replace', 'the request before this one on the same session could not save its changes, and this one started from them');
 }
 
 /**

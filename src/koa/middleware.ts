@@ -69,23 +69,27 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
     );
   }
 
-  /** After the handler: save, set the cookie, then seal the session (later changes are errors). */
+  /** The request is over for the session: later changes are errors, and the next request of it may go. */
+  function seal(record: SessionRecord): void {
+    record.sealed = true;
+    lifecycle.release(record);
+  }
+
+  /** After the handler: save, set the cookie, then seal the session. */
   function finish(ctx: Context, record: SessionRecord, cookie: CookieState): void | Promise<void> {
     let settled: void | Promise<void>;
     try {
       assertCookieCanBeSent(ctx, record, resolved);
       settled = exchange.settle(ctx, record, cookie, false);
     } catch (error) {
-      record.sealed = true;
+      seal(record);
       throw error;
     }
     if (!(settled instanceof Promise)) {
-      record.sealed = true;
+      seal(record);
       return;
     }
-    return settled.finally(() => {
-      record.sealed = true;
-    });
+    return settled.finally(() => seal(record));
   }
 
   async function fail(ctx: Context, record: SessionRecord, cookie: CookieState, error: unknown): Promise<never> {
@@ -96,7 +100,7 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
       if (answer) assertCookieCanBeSent(ctx, record, resolved);
       await exchange.settle(ctx, record, cookie, !answer);
     } finally {
-      record.sealed = true;
+      seal(record);
     }
     // Koa's error handler removes every header before answering: the cookie goes with the error.
     if (answer) carryCookieHeaders(ctx, error);

@@ -1,0 +1,163 @@
+/**
+ * Requests of one session in one process take turns from load to commit (option `turnWait`): a
+ * parallel read-modify-write loses no update, a request behind a writer starts from that writer's
+ * value without a store read, a slow turn stops holding up the next one after `turnWait`, and a
+ * request that started from a save that then failed fails too (it would otherwise store changes its
+ * predecessor was told were not saved).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Koa from 'koa';
+import { MemoryStore, qsession, session, type QSessionOptions, type ReplaceResult, type StoredValue } from 'koa-qsession';
+import { SessionTurns } from '../../src/core/turns.js';
+import { Client, serve, type Served } from '../support/http.js';
+import { RecordingStore } from '../support/recording-store.js';
+
+/** A recording memory store whose replaces can be made to fail (a store outage in the middle of a burst). */
+class FlakyStore extends RecordingStore {
+  failNextReplaces = 0;
+  override async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+    await sleep(20); // the save is in flight while the next request runs
+    if (this.failNextReplaces > 0) {
+      this.failNextReplaces--;
+      this.calls.push('replace (failed)');
+      throw new Error('connection lost');
+    }
+    return super.replace(key, expected, value, ttlMs);
+  }
+}
+
+const servers: Served[] = [];
+after(async () => {
+  for (const served of servers) await served.close();
+});
+
+async function start(options: QSessionOptions = {}, store = new FlakyStore(new MemoryStore())) {
+  const app = new Koa();
+  app.silent = true;
+  app.use(qsession({ store, ...options }));
+  app.use(async (ctx) => {
+    const [, route] = ctx.path.split('/');
+    const pause = Number(ctx.query.ms ?? 5);
+    switch (route) {
+      case 'increment': {
+        // Read, wait (a database call, say), write: the shape that loses updates without turns.
+        const count = (session.count as number | undefined) ?? 0;
+        await sleep(pause);
+        session.count = count + 1;
+        ctx.body = String(count + 1);
+        return;
+      }
+      case 'read':
+        ctx.body = String(session.count ?? 'none');
+        return;
+      case 'destroy':
+        await sleep(pause);
+        session.destroy();
+        ctx.body = 'ok';
+        return;
+    }
+  });
+  const served = await serve(app);
+  servers.push(served);
+  return { store, client: () => new Client(served.url) };
+}
+
+describe('session turns (turnWait)', () => {
+  it('16 parallel increments of one session: every one counted, each answer a different count', async () => {
+    const { client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    const replies = await Promise.all(Array.from({ length: 16 }, () => browser.get('/increment')));
+    assert.deepEqual(replies.map((r) => r.status), replies.map(() => 200));
+    assert.deepEqual(replies.map((r) => Number(r.text)).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i + 2));
+    assert.equal((await browser.get('/read')).text, '17');
+  });
+
+  it('without turns (turnWait: 0) the same burst loses updates: what the turns are for', async () => {
+    const { client } = await start({ turnWait: 0 });
+    const browser = client();
+    await browser.get('/increment');
+    await Promise.all(Array.from({ length: 16 }, () => browser.get('/increment')));
+    assert.ok(Number((await browser.get('/read')).text) < 17);
+  });
+
+  it('a request behind a writer starts from its value: no store read of its own', async () => {
+    const { store, client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    store.reset();
+    await Promise.all(Array.from({ length: 4 }, () => browser.get('/increment?ms=30')));
+    assert.equal(store.calls.filter((call) => call.startsWith('get')).length, 1, store.calls.join(', '));
+  });
+
+  it('a request that comes while the last save is still in flight starts from that save, not from the store', async () => {
+    const { client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    // The first turn ends at once and its save takes 20 ms; the second comes in between.
+    await Promise.all([browser.get('/increment?ms=0'), sleep(8).then(() => browser.get('/increment?ms=0'))]);
+    assert.equal((await browser.get('/read')).text, '3');
+  });
+
+  it('a turn longer than turnWait lets the next request go ahead', async () => {
+    const { client } = await start({ turnWait: 30 });
+    const browser = client();
+    await browser.get('/increment');
+    const finished: string[] = [];
+    await Promise.all([
+      browser.get('/increment?ms=400').then(() => finished.push('slow')),
+      sleep(20).then(() => browser.get('/read')).then(() => finished.push('read')),
+    ]);
+    assert.deepEqual(finished, ['read', 'slow']);
+  });
+
+  it('a save that fails takes the requests that started from it down too, and stores none of their changes', async () => {
+    const { store, client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    store.failNextReplaces = 1;
+    // The second arrives during the first's turn (15 ms), so it starts from the first's value.
+    const replies = await Promise.all([browser.get('/increment?ms=15'), sleep(2).then(() => browser.get('/increment?ms=0'))]);
+    assert.deepEqual(replies.map((r) => r.status), [503, 503]);
+    assert.equal((await browser.get('/read')).text, '1', 'neither increment was stored');
+    assert.equal((await browser.get('/increment')).text, '2', 'the session works again');
+  });
+
+  it('a request behind one that destroys the session finds it gone', async () => {
+    const { store, client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    const cookie = browser.cookieHeader!;
+    const [, second] = await Promise.all([browser.get('/destroy?ms=20', { cookie }), sleep(2).then(() => browser.get('/increment', { cookie }))]);
+    assert.equal(second.text, '1', 'a fresh session: the destroyed count is not seen');
+    assert.equal(store.calls.includes('delete'), true);
+  });
+});
+
+describe('SessionTurns', () => {
+  it('the first request of a session gets its turn at once (no promise); the next waits for it', async () => {
+    const turns = new SessionTurns(1000);
+    const first = turns.enter('a');
+    assert.ok(!(first instanceof Promise));
+    const other = turns.enter('b');
+    assert.ok(!(other instanceof Promise), 'another session does not wait');
+    const second = turns.enter('a');
+    assert.ok(second instanceof Promise);
+    const handover = { stored: '{"n":1}', ticket: { state: 'pending' as const } };
+    first.release(handover);
+    first.release(); // idempotent: does not let a third one in
+    assert.equal((await second).handover, handover);
+    (await second).release();
+    other.release();
+    assert.equal(turns.size, 0, 'nothing is left behind');
+  });
+
+  it('turnWait 0: nobody waits', () => {
+    const turns = new SessionTurns(0);
+    turns.enter('a');
+    assert.ok(!(turns.enter('a') instanceof Promise));
+    assert.equal(turns.size, 0);
+  });
+});

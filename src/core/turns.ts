@@ -1,0 +1,132 @@
+import type { StoredValue } from '../stored-value.js';
+
+/**
+ * A save this process has queued, and what became of it: set synchronously by the save queue, so a
+ * request that started from that save's value learns, before its own write, that it must not land.
+ */
+export interface SaveTicket {
+  state: 'pending' | 'settled' | 'failed';
+}
+
+/**
+ * What a request leaves to the next request of its session in this process: the value its save is
+ * writing (not yet landed, perhaps) and the ticket of that save. The next request starts from it
+ * instead of reading the store, so it sees the update and builds on it.
+ */
+export interface Handover {
+  readonly stored: StoredValue;
+  readonly ticket: SaveTicket;
+}
+
+/** A request's place in its session's line. */
+export interface Turn {
+  /** What the request before left (undefined: read the store, as a first request does). */
+  readonly handover: Handover | undefined;
+  /**
+   * Lets the next request go (idempotent). With a handover it starts from that value; without, it
+   * reads the store. A turn given up after `waitMs` holds no place: its release does nothing.
+   */
+  release(handover?: Handover): void;
+}
+
+/**
+ * A session's line: whose turn it is (since when), and the requests waiting behind it. With no
+ * holder, the line rests on the last save handed over while that save is in flight: a request that
+ * comes now starts from it (reading the store would give the value before that save).
+ */
+interface Line {
+  holder: symbol | undefined;
+  resting: Handover | undefined;
+  since: number;
+  readonly waiting: Array<(handover: Handover | undefined) => void>;
+  /** Armed while someone waits: the holder's turn ends `waitMs` after it began, done or not. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const DETACHED: Turn = { handover: undefined, release() {} };
+
+/**
+ * Requests of one session in this process take turns between load and commit: the next one starts
+ * when the one before has handed its changes to the save queue, from the value that save writes. So a
+ * read-modify-write (`session.count += 1`) from parallel requests never loses an update within a
+ * process, and requests behind a writer need no store read. Saves still coalesce in the save queue.
+ *
+ * A turn that goes on for longer than `waitMs` (a slow handler, a long poll) stops holding up the
+ * line: the next request goes ahead in parallel with it, as in other session libraries, and only the
+ * save queue's key-by-key merge stands between their writes. A quick line is never cut, however long
+ * it is. Across processes nothing waits: compare-and-set decides.
+ */
+export class SessionTurns {
+  private readonly lines = new Map<string, Line>();
+
+  constructor(private readonly waitMs: number) {}
+
+  /** Synchronous when nobody else holds the session (the usual case: no promise, no timer). */
+  enter(key: string): Turn | Promise<Turn> {
+    if (this.waitMs === 0) return DETACHED;
+    const line = this.lines.get(key);
+    if (line === undefined) {
+      const holder = Symbol('turn');
+      this.lines.set(key, { holder, resting: undefined, since: Date.now(), waiting: [], timer: undefined });
+      return this.turnFor(key, holder, undefined);
+    }
+    if (line.holder === undefined) {
+      const handover = line.resting?.ticket.state === 'pending' ? line.resting : undefined;
+      const holder = Symbol('turn');
+      [line.holder, line.resting, line.since] = [holder, undefined, Date.now()];
+      return this.turnFor(key, holder, handover);
+    }
+    return new Promise<Turn>((resolve) => {
+      // `pass` makes the new holder before it admits the waiter.
+      line.waiting.push((handover) => resolve(this.turnFor(key, line.holder!, handover)));
+      this.arm(key, line);
+    });
+  }
+
+  /** The save handed over last has landed or failed: a resting line is no longer needed. */
+  settled(key: string, ticket: SaveTicket): void {
+    const line = this.lines.get(key);
+    if (line !== undefined && line.holder === undefined && line.resting?.ticket === ticket) this.lines.delete(key);
+  }
+
+  /** How many sessions have a line (a request in its turn, or a save handed over in flight). */
+  get size(): number {
+    return this.lines.size;
+  }
+
+  private turnFor(key: string, holder: symbol, handover: Handover | undefined): Turn {
+    return {
+      handover,
+      release: (next?: Handover) => {
+        const line = this.lines.get(key);
+        // Released already, or overtaken after waitMs: the line has moved on without it.
+        if (line?.holder === holder) this.pass(key, line, next);
+      },
+    };
+  }
+
+  /** The turn passes to the first request waiting, or the line ends. */
+  private pass(key: string, line: Line, handover: Handover | undefined): void {
+    clearTimeout(line.timer);
+    line.timer = undefined;
+    const next = line.waiting.shift();
+    if (next === undefined) {
+      if (handover?.ticket.state !== 'pending') this.lines.delete(key);
+      else [line.holder, line.resting] = [undefined, handover];
+      return;
+    }
+    [line.holder, line.since] = [Symbol('turn'), Date.now()];
+    next(handover);
+    if (line.waiting.length > 0) this.arm(key, line);
+  }
+
+  private arm(key: string, line: Line): void {
+    if (line.timer !== undefined) return;
+    const left = Math.max(0, line.since + this.waitMs - Date.now());
+    line.timer = setTimeout(() => {
+      line.timer = undefined;
+      // Overtaken: the holder goes on alone, the next request reads the store itself.
+      if (this.lines.get(key) === line) this.pass(key, line, undefined);
+    }, left);
+  }
+}
