@@ -1,19 +1,7 @@
 import type { StoredValue } from '../../stored-value.js';
-import type { ReplaceResult, SessionStore } from '../store.js';
-import {
-  callback,
-  checkMethods,
-  classNameOf,
-  isObject,
-  KeyedQueue,
-  pack,
-  resolveHoldMs,
-  unpack,
-  valueOf,
-  type ForeignRead,
-  type ForeignStoreOptions,
-  ifUnchanged,
-} from './shared.js';
+import type { SessionStore } from '../store.js';
+import { ForeignStoreAdapter, type OwnEntry } from './adapter.js';
+import { callback, isObject, pack, unpack, type ForeignRead, type ForeignStoreOptions } from './shared.js';
 
 /** The cookie part of the session object handed to an express-session store: what its TTL logic reads. */
 export interface ExpressSessionCookie {
@@ -71,62 +59,20 @@ export function fromExpressStore(store: ExpressSessionStoreLike, options: Expres
   return new ExpressStoreAdapter(store, options);
 }
 
-class ExpressStoreAdapter implements SessionStore {
-  readonly name: string;
-  private readonly queue: KeyedQueue;
-
+class ExpressStoreAdapter extends ForeignStoreAdapter<ExpressSessionRecord> {
   constructor(
     private readonly store: ExpressSessionStoreLike,
     options: ExpressStoreAdapterOptions,
   ) {
-    checkMethods('fromExpressStore', store, ['get', 'set', 'destroy']);
-    this.name = options.name ?? `express:${classNameOf(store) ?? 'store'}`;
-    this.queue = new KeyedQueue(resolveHoldMs('fromExpressStore', options.holdMs));
+    super('fromExpressStore', 'express', store, options);
   }
 
-  async get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
-    if (refreshTtlMs === undefined) return valueOf(await this.read(key));
-    return this.queue.run(key, async () => {
-      const found = await this.read(key);
-      if (found.state === 'ours') await this.refresh(key, found.record, refreshTtlMs);
-      return valueOf(found);
-    });
+  protected async remove(key: string): Promise<void> {
+    await callback((done) => this.store.destroy(key, done));
   }
 
-  create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
-    return this.queue.run(key, async () => {
-      // Also false for an entry we did not write: the core then picks another id, and never
-      // overwrites an express-session's session that happens to sit under this name.
-      if ((await this.read(key)).state !== 'missing') return false;
-      await this.write(key, value, ttlMs);
-      return true;
-    });
-  }
-
-  replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    return this.queue.run(key, async () => ifUnchanged(await this.read(key), expected, () => this.write(key, value, ttlMs)));
-  }
-
-  /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
-  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
-    return this.queue.run(key, async () => ifUnchanged(await this.read(key), expected, () => callback((done) => this.store.destroy(key, done))));
-  }
-
-  delete(key: string): Promise<void> {
-    // Queued too, so a replace already under way in this process cannot land after the delete.
-    return this.queue.run(key, async () => {
-      await callback((done) => this.store.destroy(key, done));
-    });
-  }
-
-  touch(key: string, ttlMs: number): Promise<void> {
-    return this.queue.run(key, async () => {
-      const found = await this.read(key);
-      if (found.state === 'ours') await this.refresh(key, found.record, ttlMs);
-    });
-  }
-
-  private async read(key: string): Promise<ForeignRead<ExpressSessionRecord>> {
+  // express-session stores take no lifetime on a read.
+  protected async read(key: string): Promise<ForeignRead<ExpressSessionRecord>> {
     const session = await callback((done) => this.store.get(key, done));
     if (session === null || session === undefined) return { state: 'missing' };
     if (!isObject(session)) return { state: 'foreign' };
@@ -135,7 +81,7 @@ class ExpressStoreAdapter implements SessionStore {
     return { state: 'ours', value, record: session as unknown as ExpressSessionRecord };
   }
 
-  private async write(key: string, value: StoredValue, ttlMs: number): Promise<void> {
+  protected async write(key: string, value: StoredValue, ttlMs: number): Promise<void> {
     const packed = pack(value);
     const record: ExpressSessionRecord = { cookie: cookieFor(ttlMs) };
     if (packed.text !== undefined) record.qsession = packed.text;
@@ -147,7 +93,7 @@ class ExpressStoreAdapter implements SessionStore {
    * Restarts the expiry. express-session hands `touch` the whole session and some stores write it
    * back whole, so it gets the whole session as it was just read, with the new cookie.
    */
-  private async refresh(key: string, record: ExpressSessionRecord, ttlMs: number): Promise<void> {
+  protected async refresh(key: string, { record }: OwnEntry<ExpressSessionRecord>, ttlMs: number): Promise<void> {
     const next: ExpressSessionRecord = { ...record, cookie: cookieFor(ttlMs) };
     const { touch } = this.store;
     if (typeof touch === 'function') await callback((done) => touch.call(this.store, key, next as never, done));

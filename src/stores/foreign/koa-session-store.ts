@@ -1,18 +1,7 @@
 import type { StoredValue } from '../../stored-value.js';
-import type { ReplaceResult, SessionStore } from '../store.js';
-import {
-  checkMethods,
-  classNameOf,
-  isObject,
-  KeyedQueue,
-  pack,
-  resolveHoldMs,
-  unpack,
-  valueOf,
-  type ForeignRead,
-  type ForeignStoreOptions,
-  ifUnchanged,
-} from './shared.js';
+import type { SessionStore } from '../store.js';
+import { ForeignStoreAdapter, type OwnEntry } from './adapter.js';
+import { isObject, pack, unpack, type ForeignRead, type ForeignStoreOptions } from './shared.js';
 
 /**
  * The session object a koa-session external store is given: our serialized value in `_qsession`
@@ -54,59 +43,28 @@ export function fromKoaSessionStore(store: KoaSessionStoreLike, options: KoaSess
   return new KoaSessionStoreAdapter(store, options);
 }
 
-class KoaSessionStoreAdapter implements SessionStore {
-  readonly name: string;
-  private readonly queue: KeyedQueue;
-
+class KoaSessionStoreAdapter extends ForeignStoreAdapter<KoaSessionRecord> {
   constructor(
     private readonly store: KoaSessionStoreLike,
     options: KoaSessionStoreAdapterOptions,
   ) {
-    checkMethods('fromKoaSessionStore', store, ['get', 'set', 'destroy']);
-    this.name = options.name ?? `koa-session:${classNameOf(store) ?? 'store'}`;
-    this.queue = new KeyedQueue(resolveHoldMs('fromKoaSessionStore', options.holdMs));
+    super('fromKoaSessionStore', 'koa-session', store, options);
   }
 
-  async get(key: string, refreshTtlMs?: number): Promise<StoredValue | null> {
-    if (refreshTtlMs === undefined) return valueOf(await this.read(key, 0));
-    return this.queue.run(key, async () => {
-      const found = await this.read(key, refreshTtlMs);
-      if (found.state === 'ours') await this.write(key, found.value, refreshTtlMs, false);
-      return valueOf(found);
-    });
+  protected async remove(key: string): Promise<void> {
+    await this.store.destroy(key, {});
   }
 
-  create(key: string, value: StoredValue, ttlMs: number): Promise<boolean> {
-    return this.queue.run(key, async () => {
-      if ((await this.read(key, ttlMs)).state !== 'missing') return false;
-      await this.write(key, value, ttlMs, true);
-      return true;
-    });
+  /** koa-session stores have no touch: the session is written back whole, as a rolling save (`changed: false`). */
+  protected refresh(key: string, found: OwnEntry<KoaSessionRecord>, ttlMs: number): Promise<void> {
+    return this.put(key, found.value, ttlMs, false);
   }
 
-  replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    return this.queue.run(key, async () => ifUnchanged(await this.read(key, ttlMs), expected, () => this.write(key, value, ttlMs, true)));
+  protected write(key: string, value: StoredValue, ttlMs: number): Promise<void> {
+    return this.put(key, value, ttlMs, true);
   }
 
-  /** Compare-and-delete: atomic in this process (queued), a get then a destroy between processes. */
-  deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
-    return this.queue.run(key, async () => ifUnchanged(await this.read(key, 0), expected, () => Promise.resolve(this.store.destroy(key, {}))));
-  }
-
-  delete(key: string): Promise<void> {
-    return this.queue.run(key, async () => {
-      await this.store.destroy(key, {});
-    });
-  }
-
-  touch(key: string, ttlMs: number): Promise<void> {
-    return this.queue.run(key, async () => {
-      const found = await this.read(key, ttlMs);
-      if (found.state === 'ours') await this.write(key, found.value, ttlMs, false);
-    });
-  }
-
-  private async read(key: string, maxAge: number): Promise<ForeignRead<KoaSessionRecord>> {
+  protected async read(key: string, maxAge: number): Promise<ForeignRead<KoaSessionRecord>> {
     const session: unknown = await this.store.get(key, maxAge, { rolling: false });
     if (session === null || session === undefined) return { state: 'missing' };
     if (!isObject(session)) return { state: 'foreign' };
@@ -117,7 +75,7 @@ class KoaSessionStoreAdapter implements SessionStore {
     return { state: 'ours', value, record: session as unknown as KoaSessionRecord };
   }
 
-  private async write(key: string, value: StoredValue, ttlMs: number, changed: boolean): Promise<void> {
+  private async put(key: string, value: StoredValue, ttlMs: number, changed: boolean): Promise<void> {
     const packed = pack(value);
     const record: KoaSessionRecord = { _expire: Date.now() + ttlMs, _maxAge: ttlMs };
     if (packed.text !== undefined) record._qsession = packed.text;
