@@ -4,6 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 export interface ServerProcess {
   readonly port: number;
   readonly child: ChildProcess;
+  /** What the process printed so far, stdout and stderr. */
+  output(): string;
   /** Stops the process (SIGKILL after a grace period) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -41,7 +43,7 @@ export function startServer(
   command: string,
   args: string[],
   port: number,
-  options?: { cwd?: string; env?: Record<string, string> },
+  options?: { cwd?: string; env?: Record<string, string>; readyTimeoutMs?: number },
 ): Promise<ServerProcess>;
 export function askTcp(port: number, command: string, complete: (reply: string) => boolean): Promise<string>;
 export function redisArgs(port: number, dir: string, extra?: string[]): string[];

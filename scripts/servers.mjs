@@ -52,7 +52,8 @@ export async function waitForPort(port, timeoutMs = 10_000) {
 
 /**
  * Starts a server process that listens on `port` and waits until it accepts connections. Its
- * output is kept and shown if it dies before it is ready. `env` is added to this process's environment.
+ * output is kept (`output()`) and shown if it dies before it is ready. `env` is added to this
+ * process's environment; `readyTimeoutMs` bounds the wait for the port (default 10 s).
  */
 export async function startServer(command, args, port, options = {}) {
   const env = options.env ? { ...process.env, ...options.env } : undefined;
@@ -66,7 +67,7 @@ export async function startServer(command, args, port, options = {}) {
     throw new Error(`${command} exited before it was ready:\n${output}`);
   });
   try {
-    await Promise.race([waitForPort(port), died, spawnFailed]);
+    await Promise.race([waitForPort(port, options.readyTimeoutMs), died, spawnFailed]);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -77,6 +78,7 @@ export async function startServer(command, args, port, options = {}) {
   return {
     port,
     child,
+    output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { PYTHON, ensureQuart } from '../../support/python.js';
-import { freePort, waitForPort } from '../../support/process.js';
+import { freePort, startServer } from '../../support/process.js';
 
 /**
  * The Python side of the interop specs: Debian's python3-quart, python3-flask, python3-redis,
@@ -36,27 +36,9 @@ export interface PythonApp {
 /** Starts `/usr/bin/python3 <script> --port N ...args` and waits until it accepts connections. */
 export async function startPythonApp(name: string, args: string[]): Promise<PythonApp> {
   const port = await freePort();
-  const child = spawn(PYTHON, [script(name), '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const died = exited.then(() => {
-    throw new Error(`${name} exited before it was ready:\n${output}`);
-  });
-  await Promise.race([waitForPort(port, 20_000), died]);
-  died.catch(() => undefined);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  // Quart and Flask take a while to import on a busy machine.
+  const server = await startServer(PYTHON, [script(name), '--port', String(port), ...args], port, { readyTimeoutMs: 20_000 });
+  return { url: `http://127.0.0.1:${port}`, output: server.output, stop: server.stop };
 }
 
 /** Runs a Python script to completion and parses what it prints as JSON. */
