@@ -1,8 +1,9 @@
 /**
- * A one-pass scanner that splits a stored top-level JSON object into its members, each value kept
- * as its exact source text. It validates the whole grammar (strings and their escapes, numbers,
- * literals, nesting) without building any value, so a session can be loaded without decoding it and
- * written back without re-encoding what the request did not change.
+ * Splits a stored top-level JSON object into its members, each value kept as its exact source text,
+ * validating the whole grammar (strings and their escapes, numbers, literals, nesting) without
+ * building any value, so a session can be loaded without decoding it and written back without
+ * re-encoding what the request did not change. Two paths: a native regular expression per member
+ * (member-pattern.ts) for the compact JSON we and Python write, and a one-pass scanner for the rest.
  *
  * Error messages give a position, never the text: the text is a stored session, and errors reach logs.
  */
