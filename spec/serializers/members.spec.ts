@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { jsonSerializer, taggedJsonSerializer as tagged } from 'koa-qsession';
-import { StoredTextError } from '../../src/serializers/members.js';
+import { memberPattern } from '../../src/serializers/member-pattern.js';
+import { matchMembers, scanMembers, splitMembers, StoredTextError } from '../../src/serializers/members.js';
 import { anyValue, sessionDict } from '../support/tagged-values.js';
 
 const runs = { numRuns: 400, seed: 13 };
@@ -119,3 +120,129 @@ describe('key-granular serializers: entries / assemble', () => {
     );
   });
 });
+
+/** Every way a JSON text can be split: the exact scanner's answer, or its error's type. */
+function scanned(text: string, nonFinite: boolean): unknown {
+  try {
+    return scanMembers(text, { nonFinite });
+  } catch (error) {
+    assert.ok(error instanceof StoredTextError || error instanceof TypeError, String(error));
+    return error.constructor;
+  }
+}
+
+/** A text with one character inserted or removed (what storage corruption or a foreign writer may leave). */
+function mutate(text: string, at: number, insert: string, remove: boolean): string {
+  const i = at % (text.length + 1);
+  return remove ? text.slice(0, i) + text.slice(i + 1) : text.slice(0, i) + insert + text.slice(i);
+}
+const mutation = fc.tuple(fc.nat(), fc.constantFrom('', '"', ',', '}', ']', '{', '[', ':', '\\', '\\u', '1', ' ', 'e', '.', '-', '0', 'N', 'NaN', 'I', '\u0001', '\n', 'x'), fc.boolean());
+
+/**
+ * A member list with repeated keys, each occurrence spelled plainly or with a \\u escape for one of
+ * its characters: `"counter"` and `"\u0063ounter"` are the same key.
+ */
+const duplicated = fc
+  .array(fc.tuple(fc.constantFrom('counter', 'user', 'a"b', 'é', '_permanent'), fc.nat(), fc.boolean(), fc.jsonValue({ maxDepth: 3 })), { minLength: 1, maxLength: 12 })
+  .map((members) =>
+    `{${members
+      .map(([key, at, escape, value]) => {
+        let quoted = JSON.stringify(key);
+        if (escape) {
+          const i = at % key.length;
+          quoted = JSON.stringify(key.slice(0, i)).slice(0, -1) + `\\u${key.charCodeAt(i).toString(16).padStart(4, '0')}` + JSON.stringify(key.slice(i + 1)).slice(1);
+        }
+        return `${quoted}:${JSON.stringify(value)}`;
+      })
+      .join(',')}}`,
+  );
+
+// V8 only (see member-pattern.ts): elsewhere every text goes through the scanner, which the specs above cover.
+const fastPath = memberPattern(true) !== null && memberPattern(false) !== null;
+
+describe('the fast path (one native match per member) agrees with the exact scanner', { skip: !fastPath && 'the fast path runs on V8 only' }, () => {
+  it('takes every text dumps writes (values nested up to 5 levels) and splits it as the scanner does', () => {
+    fc.assert(
+      fc.property(sessionDict, (dict) => {
+        const text = tagged.dumps(dict);
+        const fast = matchMembers(text, true);
+        if (maxDepth(text) <= 6) assert.ok(fast !== undefined, 'the fast path declined a text dumps wrote');
+        if (fast !== undefined) assert.deepStrictEqual(fast, scanMembers(text, { nonFinite: true }));
+      }),
+      runs,
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 5 }), { noNullPrototype: true }), (dict) => {
+        const text = JSON.stringify(dict);
+        const fast = matchMembers(text, false);
+        assert.ok(fast !== undefined);
+        assert.deepStrictEqual(fast, scanMembers(text, { nonFinite: false }));
+      }),
+      runs,
+    );
+  });
+
+  it('on mutated texts it accepts only what the scanner accepts, with the same members (NaN only for tagged JSON)', () => {
+    fc.assert(
+      fc.property(sessionDict, mutation, fc.boolean(), (dict, [at, insert, remove], nonFinite) => {
+        const text = mutate(tagged.dumps(dict), at, insert, remove);
+        const fast = matchMembers(text, nonFinite);
+        const exact = scanned(text, nonFinite);
+        if (fast !== undefined) assert.deepStrictEqual(fast, exact, text);
+        assert.deepStrictEqual(Array.isArray(exact) ? splitMembers(text, { nonFinite }) : exact, exact);
+      }),
+      { numRuns: 3000, seed: 21 },
+    );
+  });
+
+  it('duplicate keys, however spelled: last value at the first position, on both paths, as JSON.parse reads them', () => {
+    fc.assert(
+      fc.property(duplicated, (text) => {
+        const fast = matchMembers(text, true);
+        assert.ok(fast !== undefined);
+        assert.deepStrictEqual(fast, scanMembers(text, { nonFinite: true }));
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        assert.deepStrictEqual(fast.map(([key]) => key), Object.keys(parsed));
+        for (const [key, raw] of fast) assert.deepStrictEqual(JSON.parse(raw), parsed[key]);
+      }),
+      runs,
+    );
+  });
+
+  it('declines what it does not cover, and the scanner reads it: whitespace, deeper nesting', () => {
+    const deep = (levels: number): string => `{"a":${'['.repeat(levels)}1${']'.repeat(levels)},"b":{"c":[{"d":[{"e":0}]}]}}`;
+    assert.deepEqual(matchMembers(deep(5), true), [['a', '[[[[[1]]]]]'], ['b', '{"c":[{"d":[{"e":0}]}]}']]);
+    assert.equal(matchMembers(deep(6), true), undefined);
+    assert.deepEqual(splitMembers(deep(6), { nonFinite: true })[0], ['a', '[[[[[[1]]]]]]']);
+    assert.equal(matchMembers('{"a": 1}', true), undefined);
+    assert.deepEqual(splitMembers('{"a": 1}', { nonFinite: true }), [['a', '1']]);
+    assert.deepEqual(matchMembers('{}', true), []);
+    assert.equal(matchMembers('{"a":NaN}', false), undefined);
+    assert.deepEqual(matchMembers('{"a":NaN,"b":-Infinity}', true), [['a', 'NaN'], ['b', '-Infinity']]);
+  });
+
+  it('large invalid texts still fail with a StoredTextError (the pattern declines, the scanner reports)', () => {
+    for (const text of [`{"a":"${'x'.repeat(1_000_000)}}`, `{"a":[${'1,'.repeat(200_000)}]}`, `{"a":[${'{"b":[1,"x"],'.repeat(50_000)}}]}`]) {
+      assert.throws(() => splitMembers(text, { nonFinite: true }), StoredTextError);
+    }
+    const long = `{"a":"${'x'.repeat(1_000_000)}","b":[${'1,'.repeat(200_000)}2]}`;
+    assert.equal(matchMembers(long, true)?.length, 2);
+  });
+});
+
+/** Deepest nesting of arrays and objects in a JSON text, the top level counting 1. */
+function maxDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') max = Math.max(max, ++depth);
+    else if (c === ']' || c === '}') depth--;
+  }
+  return max;
+}

@@ -1,11 +1,13 @@
 /**
- * A one-pass scanner that splits a stored top-level JSON object into its members, each value kept
- * as its exact source text. It validates the whole grammar (strings and their escapes, numbers,
- * literals, nesting) without building any value, so a session can be loaded without decoding it and
- * written back without re-encoding what the request did not change.
+ * Splits a stored top-level JSON object into its members, each value kept as its exact source text,
+ * validating the whole grammar (strings and their escapes, numbers, literals, nesting) without
+ * building any value, so a session can be loaded without decoding it and written back without
+ * re-encoding what the request did not change. Two paths: a native regular expression per member
+ * (member-pattern.ts) for the compact JSON we and Python write, and a one-pass scanner for the rest.
  *
  * Error messages give a position, never the text: the text is a stored session, and errors reach logs.
  */
+import { memberPattern } from './member-pattern.js';
 
 /** One member of a stored object: its key (decoded) and its value's exact source text. */
 export type Member = [key: string, raw: string];
@@ -42,16 +44,72 @@ export class StoredTextError extends SyntaxError {
  * The members of the top-level object `text`, in stored order. A key that occurs more than once
  * keeps its LAST value at its FIRST position, as `JSON.parse` and Python's `json.loads` read it.
  * Anything but a top-level object, or invalid JSON, throws (TypeError / StoredTextError).
+ *
+ * The whole text is validated on every call, before anything is returned: a session is either read
+ * whole or refused (`decode-error`), never used and found invalid later. A lazy split (members only
+ * up to the key read) would have to validate the rest anyway, and validating is scanning: it would
+ * save building a few members, not the scan. What makes a large session cheap is the fast path,
+ * `matchMembers` (native regular expression); the scanner below decides whatever it declines.
  */
 export function splitMembers(text: string, options: ScanOptions): Member[] {
+  return matchMembers(text, options.nonFinite) ?? scanMembers(text, options);
+}
+
+/** Members in stored order, a duplicated key's last value at its first position. */
+class MemberList {
+  readonly members: Member[] = [];
+  private index: Map<string, number> | undefined;
+
+  add(key: string, raw: string): void {
+    const { members } = this;
+    // Duplicate keys are rare (nothing we or Python write has them): a map only once there are several members.
+    if (members.length > 8 && this.index === undefined) {
+      this.index = new Map();
+      for (let i = 0; i < members.length; i++) if (!this.index.has(members[i]![0])) this.index.set(members[i]![0], i);
+    }
+    const seen = this.index ? this.index.get(key) : findKey(members, key);
+    if (seen === undefined) {
+      this.index?.set(key, members.length);
+      members.push([key, raw]);
+    } else members[seen]![1] = raw;
+  }
+}
+
+/**
+ * The fast path (see member-pattern.ts): one native match per member. Undefined when the pattern
+ * declines the text anywhere (whitespace, deep nesting, or invalid): the scanner then reads it all.
+ * Exported for the specs, which check that both paths agree.
+ */
+export function matchMembers(text: string, nonFinite: boolean): Member[] | undefined {
+  if (text.charCodeAt(0) !== OPEN_BRACE) return undefined;
+  const list = new MemberList();
+  if (text.charCodeAt(1) === CLOSE_BRACE) return text.length === 2 ? list.members : undefined;
+  const pattern = memberPattern(nonFinite);
+  if (pattern === null) return undefined;
+  pattern.lastIndex = 1;
+  for (;;) {
+    let match: RegExpExecArray | null;
+    try {
+      match = pattern.exec(text);
+    } catch {
+      return undefined; // the engine gave up (its backtrack stack): the scanner has none
+    }
+    if (match === null) return undefined;
+    const quoted = match[1]!;
+    list.add(quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1), match[2]!);
+    if (match[3] === '}') return pattern.lastIndex === text.length ? list.members : undefined;
+  }
+}
+
+/** The exact scanner: any JSON (whitespace, any nesting up to MAX_DEPTH), one pass, errors with a position. */
+export function scanMembers(text: string, options: ScanOptions): Member[] {
   const { nonFinite } = options;
   let pos = space(text, 0);
   if (text.charCodeAt(pos) !== OPEN_BRACE) {
     skipValue(text, pos, nonFinite); // a valid non-object is "not an object"; invalid text is a syntax error
     throw new TypeError('stored session is not a JSON object');
   }
-  const members: Member[] = [];
-  let index: Map<string, number> | undefined;
+  const list = new MemberList();
   pos = space(text, pos + 1);
   if (text.charCodeAt(pos) === CLOSE_BRACE) pos++;
   else {
@@ -63,17 +121,7 @@ export function splitMembers(text: string, options: ScanOptions): Member[] {
       if (text.charCodeAt(colon) !== COLON) fail('expected :', colon);
       const start = space(text, colon + 1);
       const end = skipValue(text, start, nonFinite);
-      const raw = text.slice(start, end);
-      // Duplicate keys are rare (nothing we or Python write has them): a map only once there are several members.
-      if (members.length > 8 && index === undefined) {
-        index = new Map();
-        for (let i = 0; i < members.length; i++) if (!index.has(members[i]![0])) index.set(members[i]![0], i);
-      }
-      const seen = index ? index.get(key) : findKey(members, key);
-      if (seen === undefined) {
-        index?.set(key, members.length);
-        members.push([key, raw]);
-      } else members[seen]![1] = raw;
+      list.add(key, text.slice(start, end));
       pos = space(text, end);
       const next = text.charCodeAt(pos++);
       if (next === CLOSE_BRACE) break;
@@ -82,7 +130,7 @@ export function splitMembers(text: string, options: ScanOptions): Member[] {
     }
   }
   if (space(text, pos) !== text.length) fail('extra data', pos);
-  return members;
+  return list.members;
 }
 
 function findKey(members: Member[], key: string): number | undefined {
