@@ -5,12 +5,16 @@ import { SaveQueue } from '../../src/core/save-queue.js';
 import type { StoredValue } from '../../src/stored-value.js';
 
 /** A queue over a real MemoryStore, merging JSON members; counts the compare-and-sets that reach the store. */
-function setup(maxSize = Infinity) {
+function setup(maxSize = Infinity, fault?: (call: number) => 'throw' | 'reject' | undefined) {
   const store = new MemoryStore();
   const calls: string[] = [];
   const queue = new SaveQueue({
     replace: (key, expected, value, ttl) => {
       calls.push(String(value));
+      // A failing store is a fault these specs cannot cause for real: injected, by call number.
+      const failure = fault?.(calls.length);
+      if (failure === 'throw') throw new Error('store threw');
+      if (failure === 'reject') return Promise.reject(new Error('store rejected'));
       return store.replace(key, expected, value, ttl);
     },
     merge(current, changes) {
@@ -69,4 +73,26 @@ describe('the save queue', () => {
     assert.ok((results[2] as PromiseRejectedResult).reason instanceof SessionTooLargeError);
     assert.equal(await store.get('k'), '{"a":1,"b":22}');
   });
+
+  it('a conflict on the first save: it and the saves that waited for it all land, each change kept', async () => {
+    const { store, calls, save } = setup();
+    await store.create('k', '{"a":0}', 60_000);
+    await store.replace('k', '{"a":0}', '{"a":0,"x":9}', 60_000);
+    const results = await Promise.all([save('{"a":0}', '{"a":1}', { a: '1' }), save('{"a":0}', '{"a":0,"b":2}', { b: '2' })]);
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok']);
+    assert.equal(await store.get('k'), '{"a":1,"x":9,"b":2}');
+    assert.equal(calls.length, 3, 'the conflicting attempt, its merged retry, then the waiting save on top of it');
+  });
+
+  for (const failure of ['reject', 'throw'] as const) {
+    it(`a store that fails the first save (${failure}s): that save fails, the waiting one is still written, the queue goes on`, async () => {
+      const { store, save } = setup(Infinity, (call) => (call === 1 ? failure : undefined));
+      await store.create('k', '{"a":0}', 60_000);
+      const results = await Promise.allSettled([save('{"a":0}', '{"a":1}', { a: '1' }), save('{"a":0}', '{"a":0,"b":2}', { b: '2' })]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled']);
+      assert.match(String((results[0] as PromiseRejectedResult).reason), /store (threw|rejected)/);
+      assert.equal(await store.get('k'), '{"a":0,"b":2}', 'the waiting save starts from its own loaded value');
+      assert.equal((await save('{"a":0,"b":2}', '{"a":0,"b":3}', { b: '3' })).status, 'ok', 'nothing left behind in the queue');
+    });
+  }
 });

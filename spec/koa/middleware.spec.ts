@@ -339,4 +339,30 @@ describe('qsession middleware over HTTP', () => {
     const viaTls = await proxied.client().get('/set/a', { headers: { 'x-forwarded-proto': 'https' } });
     assert.ok(!sessionCookie(viaTls.setCookies)?.attributes.has('secure'), 'X-Forwarded-Proto is ignored unless app.proxy');
   });
+
+  it('the cookie attribute options reach Set-Cookie (over plain HTTP, so not secure or partitioned), on the cookie that sets and on the one that clears; unset ones are absent', async () => {
+    const { client } = await start({
+      cookie: { name: 'sid', path: '/app', domain: 'example.test', httpOnly: false, secure: false, sameSite: 'strict', priority: 'high' },
+    });
+    const browser = client();
+    const set = (await browser.get('/set/a')).setCookies.map(parseSetCookie).find((c) => c.name === 'sid');
+    const cleared = (await browser.get('/destroy', { headers: { cookie: `sid=${set?.value}` } })).setCookies.map(parseSetCookie).find((c) => c.name === 'sid');
+    for (const [which, cookie] of [['set', set], ['clear', cleared]] as const) {
+      assert.ok(cookie, which);
+      assert.deepEqual(
+        [...cookie.attributes.keys()].sort(),
+        ['domain', 'expires', 'path', 'priority', 'samesite'],
+        `${which}: httpOnly and secure are off`,
+      );
+      assert.equal(cookie.attributes.get('path'), '/app');
+      assert.equal(cookie.attributes.get('domain'), 'example.test');
+      assert.equal(cookie.attributes.get('priority'), 'high');
+      assert.equal(cookie.attributes.get('samesite'), 'strict');
+    }
+    assert.equal(cleared?.value, '');
+    assert.equal(cleared?.attributes.get('expires'), new Date(0).toUTCString());
+    const defaults = await start();
+    const plain = sessionCookie((await defaults.client().get('/set/a')).setCookies);
+    assert.deepEqual([...(plain?.attributes.keys() ?? [])].sort(), ['expires', 'httponly', 'path', 'samesite'], 'the defaults: no domain, priority or partitioned');
+  });
 });

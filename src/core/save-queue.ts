@@ -75,17 +75,53 @@ export class SaveQueue {
     }
     const fresh: Lane = { waiting: [], known: undefined };
     this.lanes.set(key, fresh);
-    return new Promise<SaveOutcome>((resolve, reject) => {
-      void this.drain(key, fresh, [{ request, resolve, reject }]);
-    });
+    return this.alone(key, fresh, request);
   }
 
-  /** Runs the lane's writes until nobody waits, then forgets the lane. */
-  private async drain(key: string, lane: Lane, first: Waiter[]): Promise<void> {
-    let batch = first;
-    while (batch.length > 0) {
+  /**
+   * The common case: no save of this session in flight here. The request's own compare-and-set,
+   * answered straight from the store's reply (no waiter, no batch); only a conflict takes the
+   * general path. Saves that arrived meanwhile are written after it, as a batch.
+   */
+  private alone(key: string, lane: Lane, request: SaveRequest): Promise<SaveOutcome> {
+    const started = Date.now();
+    const { expected, value } = request;
+    let reply: Promise<ReplaceResult>;
+    try {
+      reply = this.deps.replace(key, expected, value, request.ttlMs, request.budget);
+    } catch (error) {
+      // A store that throws instead of rejecting must not leave the lane behind.
+      reply = Promise.reject(error);
+    }
+    return reply.then(
+      (result) => {
+        if (result.status === 'conflict') {
+          return new Promise<SaveOutcome>((resolve, reject) => {
+            const batch = [{ request, resolve, reject }];
+            void this.attempts(key, lane, batch, expected, value, started, result).then(() => this.drain(key, lane));
+          });
+        }
+        const outcome: SaveOutcome = result.status === 'ok' ? { status: 'ok', value } : { status: 'missing' };
+        lane.known = result.status === 'ok' ? value : MISSING;
+        // Before the waiting saves run: those that started from this one look at its ticket.
+        if (request.ticket) request.ticket.state = 'settled';
+        void this.drain(key, lane);
+        return outcome;
+      },
+      (error: unknown) => {
+        // What is stored now is unknown: the next batch starts from its own loaded value.
+        lane.known = undefined;
+        if (request.ticket) request.ticket.state = 'failed';
+        void this.drain(key, lane);
+        throw error;
+      },
+    );
+  }
+
+  /** Runs the writes of whoever waits on the lane until nobody does, then forgets the lane. */
+  private async drain(key: string, lane: Lane): Promise<void> {
+    for (let batch = lane.waiting.splice(0); batch.length > 0; batch = lane.waiting.splice(0)) {
       await this.write(key, lane, batch);
-      batch = lane.waiting.splice(0);
     }
     this.lanes.delete(key);
   }
@@ -99,13 +135,12 @@ export class SaveQueue {
       for (const waiter of batch) settle(waiter, { status: 'missing' });
       return;
     }
-    const last = batch[batch.length - 1]!.request;
     let expected: StoredValue;
     let value: StoredValue;
     try {
       if (lane.known === undefined && batch.length === 1) {
         // Alone, with nothing written before it: the request's own view against what it loaded.
-        ({ expected, value } = last);
+        ({ expected, value } = batch[0]!.request);
       } else {
         expected = lane.known ?? batch[0]!.request.expected;
         value = this.deps.merge(expected, batch.map((waiter) => waiter.request.changes));
@@ -115,10 +150,19 @@ export class SaveQueue {
       for (const waiter of batch) fail(waiter, error);
       return;
     }
-    const deadline = Date.now() + this.deps.budgetMs;
+    return this.attempts(key, lane, batch, expected, value, Date.now());
+  }
+
+  /**
+   * Compare-and-set until it lands or the session is gone, for at most `budgetMs` from `started`;
+   * `first`: the reply to an attempt already made. Settles every waiter, never throws.
+   */
+  private async attempts(key: string, lane: Lane, batch: Waiter[], expected: StoredValue, value: StoredValue, started: number, first?: ReplaceResult): Promise<void> {
+    const last = batch[batch.length - 1]!.request;
+    const deadline = started + this.deps.budgetMs;
     try {
       for (let attempt = 0; ; attempt++) {
-        const result = await this.deps.replace(key, expected, value, last.ttlMs, last.budget);
+        const result = attempt === 0 && first !== undefined ? first : await this.deps.replace(key, expected, value, last.ttlMs, last.budget);
         if (result.status === 'ok') {
           lane.known = value;
           for (const waiter of batch) settle(waiter, { status: 'ok', value });

@@ -26,6 +26,9 @@ interface Pending {
   readonly deadline: number;
   readonly operation: string;
   readonly limit: number;
+  /** The request's budget, charged when the call settles (in full when it times out). */
+  readonly budget: StoreBudget | undefined;
+  readonly started: number;
   reject: ((error: SessionStoreError) => void) | undefined;
 }
 
@@ -61,6 +64,7 @@ function sharedTimer(storeName: string, timeoutMs: number): StoreCall {
         const reject = entry.reject;
         entry.reject = undefined;
         inFlight--;
+        if (entry.budget) entry.budget.spentMs = timeoutMs;
         reject(new SessionStoreError(entry.operation, `${storeName} did not answer within ${Math.ceil(entry.limit)} ms`));
       }
       head++;
@@ -100,34 +104,30 @@ function sharedTimer(storeName: string, timeoutMs: number): StoreCall {
     }
     return new Promise<T>((resolve, reject) => {
       const now = Date.now();
-      const started = budget ? performance.now() : 0;
-      const entry: Pending = { deadline: now + limit, operation, limit, reject };
+      const entry: Pending = { deadline: now + limit, operation, limit, budget, started: budget ? performance.now() : 0, reject };
       enqueue(entry);
       inFlight++;
       if (entry.deadline < armedFor) arm(entry.deadline, now);
       else if (inFlight === 1) timer?.ref();
-      const done = (): boolean => {
-        if (entry.reject === undefined) return false; // already timed out (and charged in full)
-        entry.reject = undefined;
-        if (budget) budget.spentMs += performance.now() - started;
-        if (--inFlight === 0) timer?.unref(); // an idle guard keeps no process alive
-        return true;
-      };
-      const timedOut = entry.reject;
-      entry.reject = (error) => {
-        if (budget) budget.spentMs = timeoutMs;
-        timedOut!(error);
-      };
       call.then(
         (value) => {
-          if (done()) resolve(value);
+          if (done(entry)) resolve(value);
         },
         (error: unknown) => {
-          if (done()) reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${storeName}: ${messageOf(error)}`, { cause: error }));
+          if (done(entry)) reject(error instanceof SessionStoreError ? error : new SessionStoreError(operation, `${storeName}: ${messageOf(error)}`, { cause: error }));
         },
       );
     });
   };
+
+  /** The store answered: false when the call had already timed out (and was charged in full). */
+  function done(entry: Pending): boolean {
+    if (entry.reject === undefined) return false;
+    entry.reject = undefined;
+    if (entry.budget) entry.budget.spentMs += performance.now() - entry.started;
+    if (--inFlight === 0) timer?.unref(); // an idle guard keeps no process alive
+    return true;
+  }
 }
 
 /** With debug logging on: every store call's duration and outcome (the key, which holds the id, never). */

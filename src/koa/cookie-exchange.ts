@@ -7,7 +7,7 @@ import { debug, debugEnabled } from '../core/debug.js';
 import { createSigner, type Signer } from '../core/signing.js';
 import { SessionStoreError } from '../errors.js';
 import { clientAddress } from './client-address.js';
-import { applyCookieDecision, readCookieValue } from './cookie.js';
+import { cookieWriter, readCookieValue } from './cookie.js';
 
 export interface Opened {
   readonly record: SessionRecord;
@@ -45,6 +45,7 @@ export const UNAVAILABLE_FLAG = 'sessionUnavailable';
  */
 export class CookieExchange {
   private readonly signer: Signer | undefined;
+  private readonly writeCookie: (ctx: Context, decision: CookieDecision) => void;
 
   constructor(
     private readonly lifecycle: Lifecycle,
@@ -52,6 +53,7 @@ export class CookieExchange {
     private readonly events: SessionEvents,
   ) {
     this.signer = options.keys ? createSigner(options.keys) : undefined;
+    this.writeCookie = cookieWriter(options.cookie, this.signer);
   }
 
   /** Synchronous when no store call is needed (no cookie, a malformed one): no promise for anonymous requests. */
@@ -126,7 +128,7 @@ export class CookieExchange {
     if (failed) return;
     // Caches must not hand one client's session-dependent response to another.
     if (cookie.present || decision.kind !== 'none') varyOnCookie(ctx);
-    applyCookieDecision(ctx, this.options.cookie, decision, this.signer);
+    this.writeCookie(ctx, decision);
   }
 
   /** Applies `onStoreError` to a store failure; anything that is not a store failure is rethrown as is. */

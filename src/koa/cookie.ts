@@ -32,29 +32,40 @@ export function readCookieValue(cookies: CookieReader, name: string): string | u
   return value.length <= MAX_VALUE_LENGTH ? value : '';
 }
 
+/** What `ctx.cookies.set` takes besides the value, as far as this package sets it. */
+type CookieAttributes = Record<string, unknown> & { expires?: Date | undefined };
+
 /**
  * Applies the lifecycle's cookie decision to the response through Koa's own `ctx.cookies`. With a
  * signer the value is `id.signature`; every path (new session, rotation re-issue, clearing) comes
  * through here, so all cookies carry the same attributes.
+ *
+ * The attributes are worked out once per middleware: `cookies` copies every key it is given onto
+ * each cookie it makes, so the options left unset (undefined) are not passed at all.
  */
-export function applyCookieDecision(ctx: Context, cookie: ResolvedCookieOptions, action: CookieDecision, signer?: Signer): void {
-  if (action.kind === 'none') return;
-  const attributes = {
+export function cookieWriter(cookie: ResolvedCookieOptions, signer?: Signer): (ctx: Context, action: CookieDecision) => void {
+  const given = {
     path: cookie.path,
     domain: cookie.domain,
     httpOnly: cookie.httpOnly,
-    secure: cookie.secure === 'auto' ? ctx.secure : cookie.secure,
     sameSite: cookie.sameSite,
     partitioned: cookie.partitioned,
     priority: cookie.priority,
     signed: false,
     overwrite: true,
   };
-  if (action.kind === 'set') {
-    // The value is at most an id, a dot and a signature; resolveOptions checked at start-up that
-    // with this name, path and domain the cookie stays under MAX_COOKIE_BYTES.
-    const value = signer ? signer.sign(action.id) : action.id;
-    ctx.cookies.set(cookie.name, value, { ...attributes, expires: action.expires });
-  }
-  else ctx.cookies.set(cookie.name, null, { ...attributes, expires: new Date(0) });
+  // A new object rather than `delete`, which would leave V8 a slow dictionary to copy on every request.
+  const fixed: CookieAttributes = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  // `secure` is always passed: left out, `cookies` would decide it from the request's protocol.
+  const secureFor = cookie.secure === 'auto' ? (ctx: Context) => ctx.secure : () => cookie.secure as boolean;
+  const attributes = (ctx: Context, expires: Date | undefined): CookieAttributes => ({ ...fixed, secure: secureFor(ctx), expires });
+  return (ctx, action) => {
+    if (action.kind === 'none') return;
+    if (action.kind === 'set') {
+      // The value is at most an id, a dot and a signature; resolveOptions checked at start-up that
+      // with this name, path and domain the cookie stays under MAX_COOKIE_BYTES.
+      const value = signer ? signer.sign(action.id) : action.id;
+      ctx.cookies.set(cookie.name, value, attributes(ctx, action.expires));
+    } else ctx.cookies.set(cookie.name, null, attributes(ctx, new Date(0)));
+  };
 }

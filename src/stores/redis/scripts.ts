@@ -53,11 +53,10 @@ return 1
  * EVALSHA, and EVAL when this server (or this Cluster node) has not seen the script yet: EVAL
  * also caches it, so from then on each call is one short EVALSHA.
  */
-export async function runScript(commands: RedisCommands, lua: LuaScript, options: EvalArguments): Promise<unknown> {
-  try {
-    return await commands.evalSha(lua.sha1, options);
-  } catch (error) {
+export function runScript(commands: RedisCommands, lua: LuaScript, options: EvalArguments): Promise<unknown> {
+  // A `catch` on the call rather than an async function: one promise fewer on every write.
+  return commands.evalSha(lua.sha1, options).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
     return commands.eval(lua.source, options);
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
 import { onlyKnownKeys } from '../../validate.js';
-import { ownConnection, sharedConnection, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
+import { ownConnection, sharedConnection, type EvalArguments, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
 import { clientKind, resolveWaitReplicas, waitForReplicas, type RedisClientKind, type ResolvedWaitReplicas, type WaitReplicasOptions } from './replicas.js';
 import { COMPARE_AND_DELETE, COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
 import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from '../store.js';
@@ -81,13 +81,17 @@ export class RedisStore implements SessionStore {
     return reply !== null;
   }
 
-  async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+  replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+    const options = { keys: [key], arguments: [bytes(expected), bytes(value), px(ttlMs)] };
+    const ready = this.connection.readyNow();
+    // Every write: when connected and no WAIT follows, the script goes out at once (no async hops).
+    if (ready && this.waitReplicas?.on !== 'all') return runScript(ready, COMPARE_AND_SET, options).then(compareAndSetResult);
+    return this.replaceAndWait(key, options);
+  }
+
+  private async replaceAndWait(key: string, options: EvalArguments): Promise<ReplaceResult> {
     const commands = await this.commands();
-    const reply = await runScript(commands, COMPARE_AND_SET, {
-      keys: [key],
-      arguments: [bytes(expected), bytes(value), px(ttlMs)],
-    });
-    const result = scriptResult('compare-and-set', reply);
+    const result = compareAndSetResult(await runScript(commands, COMPARE_AND_SET, options));
     if (result.status === 'ok' && this.waitReplicas?.on === 'all') await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'write');
     return result;
   }
@@ -127,6 +131,8 @@ export class RedisStore implements SessionStore {
     return this.connection.commands();
   }
 }
+
+const compareAndSetResult = (reply: unknown): ReplaceResult => scriptResult('compare-and-set', reply);
 
 /** The reply of COMPARE_AND_SET / COMPARE_AND_DELETE: 1 done, 0 missing, the current bytes on a conflict. */
 function scriptResult(what: string, reply: unknown): ReplaceResult {
