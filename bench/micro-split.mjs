@@ -5,14 +5,13 @@
 // quartile of the batch times is kept. Then the serializer's split alone, on the same stored texts.
 //   node bench/micro-split.mjs     (BENCH_MICRO_BATCHES=40, BENCH_MICRO_BATCH=500)
 import Koa from 'koa';
-import inject from 'light-my-request';
 import { buildBundle } from './build.mjs';
+import { batch, cookiesFor, parallel, quartile } from './lib/inject.mjs';
 import { sessionData } from './contenders/payload.mjs';
 
 const { qsession, session, taggedJsonSerializer, jsonSerializer } = await import(process.env.BENCH_QSESSION_BUNDLE || (await buildBundle()));
 const batches = Number(process.env.BENCH_MICRO_BATCHES ?? 40);
 const batchSize = Number(process.env.BENCH_MICRO_BATCH ?? 500);
-const parallel = 16;
 const sizes = ['small', 'large'];
 
 function app(options) {
@@ -28,37 +27,15 @@ function app(options) {
   return koa.callback();
 }
 
-async function cookiesFor(handler, size) {
-  const cookies = [];
-  for (let n = 0; n < parallel; n++) {
-    const response = await inject(handler, { method: 'GET', url: `/setup?size=${size}&n=${n}` });
-    const set = response.headers['set-cookie'];
-    cookies.push(String(Array.isArray(set) ? set[0] : set).split(';')[0]);
-  }
-  return cookies;
-}
-
-async function batch(handler, url, cookies) {
-  const started = process.hrtime.bigint();
-  let next = 0;
-  const worker = async (lane) => {
-    while (next < batchSize) {
-      next++;
-      const response = await inject(handler, { method: 'GET', url, headers: { cookie: cookies[lane] } });
-      if (response.statusCode !== 200 || response.body !== '0') throw new Error(`${url}: ${response.statusCode} ${response.body}`);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, (_, lane) => worker(lane)));
-  return Number(process.hrtime.bigint() - started) / 1000 / batchSize;
-}
-
-const quartile = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 4)];
+const zero = (response, url) => {
+  if (response.statusCode !== 200 || response.body !== '0') throw new Error(`${url}: ${response.statusCode} ${response.body}`);
+};
 console.log(`${process.version}: µs per /read of the counter (lower quartile of ${batches} batches of ${batchSize})`);
 for (const serializer of (process.env.BENCH_MICRO_SERIALIZERS ?? 'tagged-json,json').split(',')) {
   const handler = app({ serializer });
-  const cookies = Object.fromEntries(await Promise.all(sizes.map(async (size) => [size, await cookiesFor(handler, size)])));
+  const cookies = Object.fromEntries(await Promise.all(sizes.map(async (size) => [size, await cookiesFor(handler, parallel, (n) => `/setup?size=${size}&n=${n}`)])));
   const times = { small: [], large: [] };
-  for (let i = 0; i < batches; i++) for (const size of sizes) times[size].push(await batch(handler, '/read', cookies[size]));
+  for (let i = 0; i < batches; i++) for (const size of sizes) times[size].push(await batch(handler, '/read', cookies[size], batchSize, zero));
   const [small, large] = sizes.map((size) => quartile(times[size]));
   console.log(`${serializer.padEnd(11)} small ${small.toFixed(1).padStart(6)}  large ${large.toFixed(1).padStart(6)}  large / small ${(large / small).toFixed(2)}x`);
 }

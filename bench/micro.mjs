@@ -4,13 +4,12 @@
 // machine, so it is the tool for finding where the time goes; `npm run bench` is the real measure.
 //   node bench/micro.mjs            (BENCH_MICRO_BATCHES=40, BENCH_MICRO_BATCH=500)
 import Koa from 'koa';
-import inject from 'light-my-request';
 import { buildBundle } from './build.mjs';
+import { batch, cookiesFor, parallel, quartile } from './lib/inject.mjs';
 
 const { qsession, session } = await import(process.env.BENCH_QSESSION_BUNDLE || (await buildBundle()));
 const batches = Number(process.env.BENCH_MICRO_BATCHES ?? 40);
 const batchSize = Number(process.env.BENCH_MICRO_BATCH ?? 500);
-const parallel = 16;
 
 function routes(app, withSession) {
   app.use((ctx) => {
@@ -58,41 +57,20 @@ const qsApp = new Koa();
 qsApp.use(qsession({}));
 const qs = routes(qsApp, true);
 
-async function cookiesFor(handler, n) {
-  const cookies = [];
-  for (let i = 0; i < n; i++) {
-    const response = await inject(handler, { method: 'GET', url: '/setup' });
-    const set = response.headers['set-cookie'];
-    cookies.push(set ? String(Array.isArray(set) ? set[0] : set).split(';')[0] : '');
-  }
-  return cookies;
-}
-
-async function batch(handler, url, cookies) {
-  const started = process.hrtime.bigint();
-  let next = 0;
-  const worker = async (lane) => {
-    while (next < batchSize) {
-      next++;
-      const headers = cookies.length ? { cookie: cookies[lane % cookies.length] } : {};
-      const response = await inject(handler, { method: 'GET', url, headers });
-      if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode}`);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, (_, lane) => worker(lane)));
-  return Number(process.hrtime.bigint() - started) / 1000 / batchSize;
-}
-
-const quartile = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 4)];
-const qsCookies = await cookiesFor(qs, parallel);
-const floorCookies = await cookiesFor(floor, parallel);
+const ok = (response, url) => {
+  if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode}`);
+};
+const timed = (handler, url, cookies) => batch(handler, url, cookies, batchSize, ok);
+const setup = () => '/setup';
+const qsCookies = await cookiesFor(qs, parallel, setup);
+const floorCookies = await cookiesFor(floor, parallel, setup);
 console.log(`${process.version}: µs per request (lower quartile of ${batches} batches of ${batchSize})`);
 for (const route of (process.env.BENCH_MICRO_ROUTES ?? 'anon,read,write').split(',')) {
   const times = { bare: [], floor: [], qs: [] };
   for (let i = 0; i < batches; i++) {
-    times.bare.push(await batch(bare, `/${route}`, []));
-    times.floor.push(await batch(floor, `/${route}`, route === 'anon' ? [] : floorCookies));
-    times.qs.push(await batch(qs, `/${route}`, route === 'anon' ? [] : qsCookies));
+    times.bare.push(await timed(bare, `/${route}`, []));
+    times.floor.push(await timed(floor, `/${route}`, route === 'anon' ? [] : floorCookies));
+    times.qs.push(await timed(qs, `/${route}`, route === 'anon' ? [] : qsCookies));
   }
   const [b, f, q] = [times.bare, times.floor, times.qs].map(quartile);
   console.log(
