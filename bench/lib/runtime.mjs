@@ -44,6 +44,22 @@ async function checkSession(contender, running, payload, counter) {
   }
 }
 
+/**
+ * The plan with each case's contenders rotated by the round: who is measured first in a case (right
+ * after another case's load) changes from round to round, so no contender always gets that slot.
+ */
+function rotated(plan, round) {
+  const byCase = new Map();
+  for (const step of plan) {
+    if (!byCase.has(step.kase.key)) byCase.set(step.kase.key, []);
+    byCase.get(step.kase.key).push(step);
+  }
+  return [...byCase.values()].flatMap((steps) => {
+    const shift = (round - 1) % steps.length;
+    return [...steps.slice(shift), ...steps.slice(0, shift)];
+  });
+}
+
 export async function benchRuntime(node, bundle, services) {
   const version = versionOf(node);
   const extraEnv = { BENCH_REDIS_URL: services.redisUrl, BENCH_MEMCACHED: services.memcachedAddress ?? '', BENCH_QSESSION_BUNDLE: bundle };
@@ -71,7 +87,7 @@ export async function benchRuntime(node, bundle, services) {
     }
     for (let round = 1; round <= config.rounds; round++) {
       log(`round ${round}/${config.rounds} (load average ${loadavg()[0].toFixed(2)})`);
-      for (const step of plan) {
+      for (const step of rotated(plan, round)) {
         const result = await run(step, config.seconds);
         ((contenders[step.contender.id].cases[step.kase.key] ??= { rounds: [] }).rounds).push(result);
         const lost = result.lostUpdates ? `, ${result.lostUpdates} of ${result.ok} updates lost` : '';
