@@ -12,7 +12,7 @@ export interface FacadeTarget extends CookieTarget {
   readonly modified: boolean;
   has(key: string): boolean;
   keys(): string[];
-  markedDirty: boolean;
+  markDirty(): void;
   assertOpen(): void;
   reload(): Promise<void>;
   touch(): void;
@@ -74,7 +74,7 @@ class SessionFacade implements SessionMethods {
     }
     const record = this[RECORD];
     record.assertOpen();
-    record.markedDirty = true;
+    record.markDirty();
   }
   reload(callback?: unknown): Promise<void> {
     if (callback !== undefined) throw new SessionUsageError('session.reload() takes no callback: `await session.reload()`');
@@ -103,7 +103,7 @@ class SessionFacade implements SessionMethods {
   dirty(): void {
     const record = this[RECORD];
     record.assertOpen();
-    record.markedDirty = true;
+    record.markDirty();
   }
   regenerate(options?: RegenerateOptions): void {
     if (typeof options === 'function') throw new SessionUsageError('session.regenerate() takes no callback: it takes effect when the request ends');

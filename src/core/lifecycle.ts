@@ -126,9 +126,10 @@ export class Lifecycle {
    */
   fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget): SessionRecord {
     const { options } = this.deps;
-    const record = new SessionRecord({ isNew: true, permanent: options.permanent, codec: this.codec, newId: this.newId, defaultLifetime: options.lifetime, budget });
+    const record = new SessionRecord({
+      isNew: true, permanent: options.permanent, codec: this.codec, newId: this.newId, defaultLifetime: options.lifetime, budget, staleCookie: replacesCookie,
+    });
     if (address !== undefined) record.setMeta('_addr', address);
-    record.staleCookie = replacesCookie;
     return record;
   }
 
@@ -210,7 +211,7 @@ export class Lifecycle {
       }
     }
     this.held.set(record, { turn, builtOn: handover?.ticket });
-    if (adopted) record.markedDirty = true;
+    if (adopted) record.markDirty();
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
     if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
     await this.users?.loaded(record, key);
@@ -362,12 +363,11 @@ export class Lifecycle {
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.guard('create', store.create(options.keyPrefix + record.id, value, ttlMs), record.budget)) {
-        record.isNew = false;
-        record.loadedFrom = value;
+        record.stored(value);
         await this.users?.written(record, user, true, ttlMs);
         return { kind: 'set', id: record.id };
       }
-      record.id = this.newId();
+      record.renewId();
     }
     throw new SessionStoreError('create', 'could not find an unused session id');
   }
@@ -401,7 +401,7 @@ export class Lifecycle {
     } finally {
       this.turns.settled(key, ticket);
     }
-    if (outcome.status === 'ok') record.loadedFrom = outcome.value;
+    if (outcome.status === 'ok') record.stored(outcome.value);
     return outcome.status;
   }
 
@@ -449,7 +449,7 @@ export class Lifecycle {
         const user = this.users?.userToIndex(record);
         const outcome = await this.saves.replace(key, { expected: result.current, value: merged, changes, ttlMs: this.ttlFor(record), budget: record.budget });
         if (outcome.status === 'missing') return NONE;
-        record.loadedFrom = outcome.value;
+        record.stored(outcome.value);
         await this.users?.written(record, user, false, this.ttlFor(record));
         return { kind: 'set', id: record.id };
       }

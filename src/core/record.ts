@@ -23,6 +23,8 @@ export interface SessionInit {
   defaultLifetime?: number;
   /** The request's store budget (`storeTimeout` for all its store calls together); a new one if omitted. */
   budget?: StoreBudget;
+  /** The client sent a session cookie that is not honoured (malformed, unknown, refused): clear it. */
+  staleCookie?: boolean;
 }
 
 /** Not decoded yet: `value` is meaningless until the first read. */
@@ -78,24 +80,23 @@ export const REMOVED = null;
  */
 export class SessionRecord implements FacadeTarget {
   private currentId: string | undefined;
-  isNew: boolean;
+  private newFlag: boolean;
   private readonly defaultPermanent: boolean;
   private permanentFlag: boolean | undefined;
   readonly codec: EntryCodec;
   /** Data and metadata, in stored order (new keys at the end). A Map: `__proto__` is an ordinary key. */
   private readonly slots = new Map<string, Slot>();
-  loadedFrom: StoredValue | undefined;
+  private loadedValue: StoredValue | undefined;
   /** Keys set, or removed, in this request (data and metadata). */
   readonly changedKeys = new Set<string>();
   readonly removedKeys = new Set<string>();
   /** Keys whose object values were handed out (to compare at commit). */
   private readonly exposed = new Set<string>();
-  markedDirty = false;
+  private dirtyFlag = false;
   /** Ids whose store entries must go when the request ends (after regenerate / destroy). */
   readonly retiredIds: string[] = [];
-  destroyed = false;
-  /** The client sent a session cookie that was not honoured (malformed, unknown, expired): clear it. */
-  staleCookie = false;
+  private destroyedFlag = false;
+  private staleCookieFlag: boolean;
   readonly newId: () => string;
   private facade: Session | undefined;
   /** The outcome of `settle()`: the raw form each key handed out is saved as. */
@@ -104,19 +105,18 @@ export class SessionRecord implements FacadeTarget {
   readonly defaultLifetime: number;
   /** See SessionInit.budget. */
   readonly budget: StoreBudget;
-  /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
-  touched = false;
-  /** The request was committed: changes can no longer be saved, so making them is an error. */
-  sealed = false;
+  private touchedFlag = false;
+  private sealedFlag = false;
   /** Re-reads a session from the store (`session.reload()`): the lifecycle's, set by the middleware. */
   reloader: ((record: SessionRecord) => Promise<void>) | undefined;
 
   constructor(init: SessionInit) {
     this.currentId = init.id;
-    this.isNew = init.isNew;
+    this.newFlag = init.isNew;
+    this.staleCookieFlag = init.staleCookie ?? false;
     this.defaultPermanent = init.permanent;
     this.codec = init.codec;
-    this.loadedFrom = init.loadedFrom;
+    this.loadedValue = init.loadedFrom;
     this.newId = init.newId;
     this.defaultLifetime = init.defaultLifetime ?? 0;
     this.budget = init.budget ?? newStoreBudget();
@@ -132,8 +132,60 @@ export class SessionRecord implements FacadeTarget {
     return (this.currentId ??= this.newId());
   }
 
-  set id(id: string) {
-    this.currentId = id;
+  /** Another fresh id for a session not stored yet (its id was taken: `create` found it in use). */
+  renewId(): void {
+    this.currentId = this.newId();
+  }
+
+  // ---- state the lifecycle reads; each changes through the one method that says why -------------
+
+  /** Not (yet) in the store under its id: fresh, or moved to a new id by regenerate / destroy. */
+  get isNew(): boolean {
+    return this.newFlag;
+  }
+
+  /** The exact stored value the session was loaded from or last saved as (compare-and-set's expectation). */
+  get loadedFrom(): StoredValue | undefined {
+    return this.loadedValue;
+  }
+
+  /** The session now holds `value` in the store under its id (a create or replace landed). */
+  stored(value: StoredValue): void {
+    this.newFlag = false;
+    this.loadedValue = value;
+  }
+
+  /** `session.dirty()`, or metadata the lifecycle adopted: save even without a data change. */
+  get markedDirty(): boolean {
+    return this.dirtyFlag;
+  }
+
+  markDirty(): void {
+    this.dirtyFlag = true;
+  }
+
+  /** `destroy()` was called in this request. */
+  get destroyed(): boolean {
+    return this.destroyedFlag;
+  }
+
+  /** The client sent a session cookie that was not honoured (malformed, unknown, expired): clear it. */
+  get staleCookie(): boolean {
+    return this.staleCookieFlag;
+  }
+
+  /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
+  get touched(): boolean {
+    return this.touchedFlag;
+  }
+
+  /** The request was committed: changes can no longer be saved, so making them is an error. */
+  get sealed(): boolean {
+    return this.sealedFlag;
+  }
+
+  seal(): void {
+    this.sealedFlag = true;
   }
 
   /** The stored `_permanent` when there is one (decoded when first asked), the `permanent` option otherwise. */
@@ -215,7 +267,7 @@ export class SessionRecord implements FacadeTarget {
 
   /** Changes after the commit would be lost without a word: refuse them (reads stay allowed). */
   assertOpen(): void {
-    if (this.sealed) throw sealedError();
+    if (this.sealedFlag) throw sealedError();
   }
 
   /** `session.permanent = value`: Quart's rule, `_permanent` is stored either way once set. */
@@ -223,7 +275,7 @@ export class SessionRecord implements FacadeTarget {
     this.assertOpen();
     this.permanentFlag = value;
     this.set('_permanent', value);
-    this.markedDirty = true;
+    this.dirtyFlag = true;
   }
 
   /** This session's own idle lifetime in ms (`_lifetime`, stored in seconds), or the default. */
@@ -246,7 +298,7 @@ export class SessionRecord implements FacadeTarget {
 
   /** `session.reload()`: see `reloaded`. */
   reload(): Promise<void> {
-    if (this.sealed) return Promise.reject(sealedError());
+    if (this.sealedFlag) return Promise.reject(sealedError());
     if (!this.reloader) return Promise.reject(new SessionUsageError('session.reload() needs the qsession() middleware'));
     return this.reloader(this);
   }
@@ -254,7 +306,7 @@ export class SessionRecord implements FacadeTarget {
   /** `session.touch()`: refresh this session's TTL and cookie when the request ends. */
   touch(): void {
     this.assertOpen();
-    this.touched = true;
+    this.touchedFlag = true;
   }
 
   /**
@@ -267,24 +319,24 @@ export class SessionRecord implements FacadeTarget {
     this.removedKeys.clear();
     this.exposed.clear();
     this.settled = undefined;
-    this.markedDirty = false;
-    this.touched = false;
+    this.dirtyFlag = false;
+    this.touchedFlag = false;
     this.permanentFlag = undefined;
     const address = this.slots.get('_addr');
     this.slots.clear();
     if (loaded === null) {
-      if (!this.isNew) {
+      if (!this.newFlag) {
         // The cookie names a session the store no longer has: continue as a fresh one, clear the cookie.
-        this.staleCookie = true;
+        this.staleCookieFlag = true;
         this.currentId = undefined;
-        this.isNew = true;
-        this.loadedFrom = undefined;
+        this.newFlag = true;
+        this.loadedValue = undefined;
       }
       if (address) this.slots.set('_addr', address);
       return;
     }
     for (const [key, raw] of loaded.members) this.slots.set(key, { raw, value: undefined, state: RAW });
-    this.loadedFrom = loaded.loadedFrom;
+    this.loadedValue = loaded.loadedFrom;
   }
 
   // ---- change tracking ---------------------------------------------------------------------------
@@ -388,7 +440,7 @@ export class SessionRecord implements FacadeTarget {
       for (const key of this.keys()) if (!kept.has(key)) this.remove(key);
     }
     this.retire();
-    this.markedDirty = true;
+    this.dirtyFlag = true;
   }
 
   destroy(): void {
@@ -400,16 +452,16 @@ export class SessionRecord implements FacadeTarget {
     this.removedKeys.clear();
     this.exposed.clear();
     this.settled = undefined;
-    this.destroyed = true;
-    this.markedDirty = false;
+    this.destroyedFlag = true;
+    this.dirtyFlag = false;
   }
 
   /** The old id goes to the retired list; the session continues under a fresh, unsaved id. */
   private retire(): void {
-    if (!this.isNew) this.retiredIds.push(this.id);
+    if (!this.newFlag) this.retiredIds.push(this.id);
     this.currentId = undefined; // a fresh id, made when first needed
-    this.isNew = true;
-    this.loadedFrom = undefined;
+    this.newFlag = true;
+    this.loadedValue = undefined;
   }
 
   // ---- slots ----------------------------------------------------------------------------------

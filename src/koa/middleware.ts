@@ -71,7 +71,7 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
 
   /** The request is over for the session: later changes are errors, and the next request of it may go. */
   function seal(record: SessionRecord): void {
-    record.sealed = true;
+    record.seal();
     lifecycle.release(record);
   }
 
