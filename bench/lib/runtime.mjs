@@ -20,7 +20,8 @@ const expectedCheck = (payload) => describe((key) => sessionData(payload, 0)[key
 async function start(node, contender, extraEnv, entry) {
   const profileDir = join(BENCH_DIR, '.profiles');
   if (profiled.includes(contender.id)) mkdirSync(profileDir, { recursive: true });
-  const nodeArgs = profiled.includes(contender.id) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const interval = process.env.BENCH_PROFILE_INTERVAL ? [`--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL}`] : [];
+  const nodeArgs = profiled.includes(contender.id) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...interval] : [];
   const running = await startContender(node, contender, extraEnv, nodeArgs);
   if (running.skip) return running;
   const anon = await get(running.base, '/anon');
