@@ -57,6 +57,19 @@ async function start(options: QSessionOptions = {}, store = new FlakyStore(new M
         session.destroy();
         ctx.body = 'ok';
         return;
+      case 'login':
+        await sleep(pause);
+        session.regenerate();
+        session.user = 'ann';
+        ctx.body = 'ok';
+        return;
+      case 'set':
+        session.cart = 'apple';
+        ctx.body = JSON.stringify(session.toJSON());
+        return;
+      case 'dump':
+        ctx.body = JSON.stringify(session.toJSON());
+        return;
     }
   });
   const served = await serve(app);
@@ -133,6 +146,43 @@ describe('session turns (turnWait)', () => {
     const [, second] = await Promise.all([browser.get('/destroy?ms=20', { cookie }), sleep(2).then(() => browser.get('/increment', { cookie }))]);
     assert.equal(second.text, '1', 'a fresh session: the destroyed count is not seen');
     assert.equal(store.calls.includes('delete'), true);
+  });
+});
+
+describe('session turns and a login or logout (the old cookie never wins)', () => {
+  it('a write that waited behind a login (regenerate) sends no cookie: the login stands', async () => {
+    const { client } = await start();
+    for (let run = 0; run < 10; run++) {
+      const browser = client();
+      await browser.get('/increment');
+      const old = browser.cookieHeader!;
+      // The write leaves the browser during the login, with the old cookie, and waits for its turn.
+      const [login, late] = await Promise.all([browser.get('/login?ms=20'), sleep(5).then(() => browser.get('/set', { cookie: old }))]);
+      assert.equal(login.status, 200);
+      assert.equal(late.status, 200);
+      assert.deepEqual(late.setCookies, [], 'the late write does not replace the login cookie');
+      assert.equal((JSON.parse((await browser.get('/dump')).text) as { user?: string }).user, 'ann');
+    }
+  });
+
+  it('a destroy that waited behind a login does not clear the login cookie either', async () => {
+    const { client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    const old = browser.cookieHeader!;
+    const [, late] = await Promise.all([browser.get('/login?ms=20'), sleep(5).then(() => browser.get('/destroy?ms=0', { cookie: old }))]);
+    assert.deepEqual(late.setCookies, []);
+    assert.equal((JSON.parse((await browser.get('/dump')).text) as { user?: string }).user, 'ann');
+  });
+
+  it('a request with the old cookie that comes after the login has answered still gets a session of its own', async () => {
+    const { client } = await start();
+    const browser = client();
+    await browser.get('/increment');
+    const old = browser.cookieHeader!;
+    await browser.get('/login?ms=0');
+    const later = await client().get('/set', { cookie: old });
+    assert.equal(later.setCookies.length, 1, 'not superseded: it did not wait behind the login');
   });
 });
 

@@ -15,7 +15,7 @@ import { RetiredIds } from './retired-ids.js';
 import { orphanError, SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
-import { SessionTurns, type SaveTicket, type Turn } from './turns.js';
+import { RETIRED, SessionTurns, type SaveTicket, type Turn } from './turns.js';
 
 /**
  * What the response must do with the session cookie: the one and only cookie decision. `set` carries
@@ -87,7 +87,7 @@ export class Lifecycle {
   private readonly recentlyRetired = new RetiredIds();
   private readonly turns: SessionTurns;
   /** The turn each loaded record holds, and the queued save its loaded value came from (if any). */
-  private readonly held = new WeakMap<SessionRecord, { turn: Turn; builtOn: SaveTicket | undefined }>();
+  private readonly held = new WeakMap<SessionRecord, { turn: Turn; builtOn: SaveTicket | undefined; retired: boolean }>();
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -157,14 +157,19 @@ export class Lifecycle {
     // One budget for every store call of this request (see StoreBudget).
     const budget = newStoreBudget();
     // The request before this one in its turn left the value its save is writing: start from it.
-    const handover = turn.handover?.ticket.state === 'failed' ? undefined : turn.handover;
+    const passed = turn.handover;
+    const handover = typeof passed === 'object' && passed.ticket.state !== 'failed' ? passed : undefined;
     const stored = handover ? handover.stored : await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
     // left the browser before the login / logout that retired it answered, and that answer's cookie
     // (perhaps a newer id) must not be cleared by this older request.
     if (stored === null) {
       if (debugEnabled) debug('cookie refused: session %s is not in the store (expired or deleted); a fresh session', idLabel(id));
-      return this.fresh(!this.recentlyRetired.has(id), address, budget);
+      const record = this.fresh(!this.recentlyRetired.has(id), address, budget);
+      // It waited behind the request that retired the id: it was in flight then, like a slower request
+      // whose save finds its session gone, and it must not replace that request's cookie either.
+      if (passed === RETIRED) record.supersede();
+      return record;
     }
     // Split into members, nothing decoded: a value is decoded when the handler first reads it.
     let members: Array<[string, unknown]>;
@@ -210,7 +215,7 @@ export class Lifecycle {
         return this.fresh(true, address);
       }
     }
-    this.held.set(record, { turn, builtOn: handover?.ticket });
+    this.held.set(record, { turn, builtOn: handover?.ticket, retired: false });
     if (adopted) record.markDirty();
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
     if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
@@ -220,7 +225,8 @@ export class Lifecycle {
 
   /** The request is over (committed, or failed before it could be): the next one of its session may go. */
   release(record: SessionRecord): void {
-    this.held.get(record)?.turn.release();
+    const held = this.held.get(record);
+    held?.turn.release(held.retired ? RETIRED : undefined);
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
@@ -341,7 +347,7 @@ export class Lifecycle {
       // The client holds a cookie for this session (stored, replaced, or refused on load): clear it.
       return record.isNew && !clientHoldsRetiredCookie(record) && record.retiredIds.length === 0 ? NONE : CLEAR;
     }
-    if (record.isNew) return this.create(record);
+    if (record.isNew) return record.superseded ? this.dropSuperseded() : this.create(record);
     const user = this.users?.userToIndex(record);
     const status = await this.replace(record);
     // Gone: another request regenerated or destroyed it, and the browser may already hold that
@@ -349,6 +355,15 @@ export class Lifecycle {
     if (status === 'missing') return NONE;
     await this.users?.written(record, user, false, this.ttlFor(record));
     return { kind: 'set', id: record.id };
+  }
+
+  /**
+   * A request that was in flight with a cookie another request retired (see `supersede`): like a
+   * slower request whose save finds its session gone, its change is dropped and it sends no cookie.
+   */
+  private dropSuperseded(): Action {
+    if (debugEnabled) debug('the session this request carried was retired by the request before it (login / logout): its change is dropped, no cookie sent');
+    return NONE;
   }
 
   private async create(record: SessionRecord): Promise<Action> {
@@ -422,6 +437,8 @@ export class Lifecycle {
     const retired = record.retiredIds.splice(0);
     // Noted before the delete, so a rolling request racing it cannot re-set the id in between.
     for (const id of retired) this.recentlyRetired.add(id);
+    const held = this.held.get(record);
+    if (held && retired.length > 0) held.retired = true;
     for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id), record.budget);
     await this.users?.removed(record, retired);
   }
@@ -468,9 +485,12 @@ export class Lifecycle {
   }
 }
 
-/** The client's cookie names a session that is gone (destroyed here, or refused on load). */
+/**
+ * The client's cookie names a session that is gone (destroyed here, or refused on load). Never for a
+ * superseded request: the browser's cookie is the newer one another request sent.
+ */
 function clientHoldsRetiredCookie(record: SessionRecord): boolean {
-  return record.destroyed || record.staleCookie;
+  return (record.destroyed || record.staleCookie) && !record.superseded;
 }
 
 /** A metadata value; one that does not decode reads as invalid (not a string, not a number). */

@@ -107,6 +107,7 @@ export class SessionRecord implements FacadeTarget {
   readonly budget: StoreBudget;
   private touchedFlag = false;
   private sealedFlag = false;
+  private supersededFlag = false;
   /** Re-reads a session from the store (`session.reload()`): the lifecycle's, set by the middleware. */
   reloader: ((record: SessionRecord) => Promise<void>) | undefined;
 
@@ -177,6 +178,18 @@ export class SessionRecord implements FacadeTarget {
   /** `session.touch()` was called: refresh the store TTL and the cookie even without a write. */
   get touched(): boolean {
     return this.touchedFlag;
+  }
+
+  /**
+   * The cookie named a session another request retired while this one was in flight: the browser
+   * holds, or is about to hold, that request's cookie, so this fresh session is never stored.
+   */
+  get superseded(): boolean {
+    return this.supersededFlag;
+  }
+
+  supersede(): void {
+    this.supersededFlag = true;
   }
 
   /** The request was committed: changes can no longer be saved, so making them is an error. */

@@ -18,15 +18,25 @@ export interface Handover {
   readonly ticket: SaveTicket;
 }
 
+/**
+ * The request before retired the session's id (a login's `regenerate()`, a logout): the next request
+ * was in flight with the old cookie, and the browser holds, or is about to hold, that request's
+ * cookie instead.
+ */
+export const RETIRED = 'retired';
+
+/** What a turn passes on: a value to start from, the news that the id was retired, or nothing (read the store). */
+export type Passed = Handover | typeof RETIRED | undefined;
+
 /** A request's place in its session's line. */
 export interface Turn {
   /** What the request before left (undefined: read the store, as a first request does). */
-  readonly handover: Handover | undefined;
+  readonly handover: Passed;
   /**
    * Lets the next request go (idempotent). With a handover it starts from that value; without, it
-   * reads the store. A turn given up after `waitMs` holds no place: its release does nothing.
+   * reads the store. A turn overtaken after `waitMs` holds no place: its release does nothing.
    */
-  release(handover?: Handover): void;
+  release(passed?: Passed): void;
 }
 
 /**
@@ -38,7 +48,7 @@ interface Line {
   holder: symbol | undefined;
   resting: Handover | undefined;
   since: number;
-  readonly waiting: Array<(handover: Handover | undefined) => void>;
+  readonly waiting: Array<(passed: Passed) => void>;
   /** Armed while someone waits: the holder's turn ends `waitMs` after it began, done or not. */
   timer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -78,7 +88,7 @@ export class SessionTurns {
     }
     return new Promise<Turn>((resolve) => {
       // `pass` makes the new holder before it admits the waiter.
-      line.waiting.push((handover) => resolve(this.turnFor(key, line.holder!, handover)));
+      line.waiting.push((passed) => resolve(this.turnFor(key, line.holder!, passed)));
       this.arm(key, line);
     });
   }
@@ -94,10 +104,10 @@ export class SessionTurns {
     return this.lines.size;
   }
 
-  private turnFor(key: string, holder: symbol, handover: Handover | undefined): Turn {
+  private turnFor(key: string, holder: symbol, handover: Passed): Turn {
     return {
       handover,
-      release: (next?: Handover) => {
+      release: (next?: Passed) => {
         const line = this.lines.get(key);
         // Released already, or overtaken after waitMs: the line has moved on without it.
         if (line?.holder === holder) this.pass(key, line, next);
@@ -106,17 +116,17 @@ export class SessionTurns {
   }
 
   /** The turn passes to the first request waiting, or the line ends. */
-  private pass(key: string, line: Line, handover: Handover | undefined): void {
+  private pass(key: string, line: Line, passed: Passed): void {
     clearTimeout(line.timer);
     line.timer = undefined;
     const next = line.waiting.shift();
     if (next === undefined) {
-      if (handover?.ticket.state !== 'pending') this.lines.delete(key);
-      else [line.holder, line.resting] = [undefined, handover];
+      if (typeof passed === 'object' && passed.ticket.state === 'pending') [line.holder, line.resting] = [undefined, passed];
+      else this.lines.delete(key);
       return;
     }
     [line.holder, line.since] = [Symbol('turn'), Date.now()];
-    next(handover);
+    next(passed);
     if (line.waiting.length > 0) this.arm(key, line);
   }
 
