@@ -50,6 +50,7 @@ async function start(options: QSessionOptions = {}, store = new FlakyStore(new M
         return;
       }
       case 'read':
+        if (ctx.query.ms) await sleep(pause);
         ctx.body = String(session.count ?? 'none');
         return;
       case 'destroy':
@@ -103,6 +104,26 @@ describe('session turns (turnWait)', () => {
     store.reset();
     await Promise.all(Array.from({ length: 4 }, () => browser.get('/increment?ms=30')));
     assert.equal(store.calls.filter((call) => call.startsWith('get')).length, 1, store.calls.join(', '));
+  });
+
+  it('a reader behind a reader starts from what that one loaded, while it is younger than turnWait', async () => {
+    const { store, client } = await start({ turnWait: 1000 });
+    const browser = client();
+    await browser.get('/increment');
+    store.reset();
+    const replies = await Promise.all(Array.from({ length: 4 }, () => browser.get('/read?ms=30')));
+    assert.deepEqual(replies.map((r) => r.text), ['1', '1', '1', '1']);
+    assert.equal(store.calls.filter((call) => call.startsWith('get')).length, 1, store.calls.join(', '));
+  });
+
+  it('a line of readers longer than turnWait reads the store again', async () => {
+    const { store, client } = await start({ turnWait: 50 });
+    const browser = client();
+    await browser.get('/increment');
+    store.reset();
+    // Each turn takes 30 ms: the value the first reader loaded is over 50 ms old by the third.
+    await Promise.all(Array.from({ length: 4 }, () => browser.get('/read?ms=30')));
+    assert.ok(store.calls.filter((call) => call.startsWith('get')).length >= 2, store.calls.join(', '));
   });
 
   it('a request that comes while the last save is still in flight starts from that save, not from the store', async () => {

@@ -15,7 +15,7 @@ import { RetiredIds } from './retired-ids.js';
 import { orphanError, SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
-import { RETIRED, SessionTurns, type SaveTicket, type Turn } from './turns.js';
+import { FROM_STORE, RETIRED, SessionTurns, type Handover, type SaveTicket, type Turn } from './turns.js';
 
 /**
  * What the response must do with the session cookie: the one and only cookie decision. `set` carries
@@ -66,6 +66,17 @@ export interface OpenContext {
   readonly address?: string;
 }
 
+/** A loaded record's place in its session's turns. */
+interface Held {
+  readonly turn: Turn;
+  /** The queued save its loaded value came from (a handover), if any. */
+  builtOn: SaveTicket | undefined;
+  /** When its loaded value was read from the store (or handed over). */
+  readAt: number;
+  /** It retired its id (regenerate / destroy): the next request carries a superseded cookie. */
+  retired: boolean;
+}
+
 /** A save's decision before the cookie's expiry is known. */
 type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
 const NONE: Action = { kind: 'none' };
@@ -87,7 +98,7 @@ export class Lifecycle {
   private readonly recentlyRetired = new RetiredIds();
   private readonly turns: SessionTurns;
   /** The turn each loaded record holds, and the queued save its loaded value came from (if any). */
-  private readonly held = new WeakMap<SessionRecord, { turn: Turn; builtOn: SaveTicket | undefined; retired: boolean }>();
+  private readonly held = new WeakMap<SessionRecord, Held>();
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -158,7 +169,7 @@ export class Lifecycle {
     const budget = newStoreBudget();
     // The request before this one in its turn left the value its save is writing: start from it.
     const passed = turn.handover;
-    const handover = typeof passed === 'object' && passed.ticket.state !== 'failed' ? passed : undefined;
+    const handover = typeof passed === 'object' && this.usable(passed) ? passed : undefined;
     const stored = handover ? handover.stored : await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
     // left the browser before the login / logout that retired it answered, and that answer's cookie
@@ -215,12 +226,31 @@ export class Lifecycle {
         return this.fresh(true, address);
       }
     }
-    this.held.set(record, { turn, builtOn: handover?.ticket, retired: false });
+    this.held.set(record, { turn, builtOn: handover?.ticket === FROM_STORE ? undefined : handover?.ticket, readAt: handover?.readAt ?? Date.now(), retired: false });
     if (adopted) record.markDirty();
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
     if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
     await this.users?.loaded(record, key);
     return record;
+  }
+
+  /**
+   * A handed-over value is taken unless its save failed; one a reader passed on only while it is
+   * younger than `turnWait`, so a line of readers reads the store again now and then.
+   */
+  private usable(handover: Handover): boolean {
+    if (handover.ticket.state === 'failed') return false;
+    return handover.readAt === undefined || Date.now() - handover.readAt <= this.deps.options.turnWait;
+  }
+
+  /**
+   * A request that read and stores nothing passes on what it loaded: the next request, which would
+   * otherwise read the store now, sees the same value it would have seen had it come with this one.
+   */
+  private passRead(record: SessionRecord): void {
+    const held = this.held.get(record);
+    if (!held || record.isNew || record.loadedFrom === undefined) return;
+    held.turn.release({ stored: record.loadedFrom, ticket: held.builtOn ?? FROM_STORE, readAt: held.readAt });
   }
 
   /** The request is over (committed, or failed before it could be): the next one of its session may go. */
@@ -254,7 +284,10 @@ export class Lifecycle {
   commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
     // Values handed to the handler are compared now, once (at most one encoding each).
     const modified = !outcome.failed && record.settle();
-    if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) return this.decide(record, outcome, this.idleCookie(record, outcome));
+    if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) {
+      this.passRead(record);
+      return this.decide(record, outcome, this.idleCookie(record, outcome));
+    }
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
   }
 
@@ -316,7 +349,7 @@ export class Lifecycle {
     if (stored === null) return record.reloaded(null);
     record.reloaded({ members: this.codec.split(stored), loadedFrom: stored });
     const held = this.held.get(record);
-    if (held) held.builtOn = undefined; // what it builds on now is in the store
+    if (held) [held.builtOn, held.readAt] = [undefined, Date.now()]; // what it builds on now is in the store
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */

@@ -16,7 +16,16 @@ export interface SaveTicket {
 export interface Handover {
   readonly stored: StoredValue;
   readonly ticket: SaveTicket;
+  /**
+   * When the value was read from the store, if it was (a request that only read passes on what it
+   * loaded). Such a value is taken only while it is younger than the turn wait: a line of readers
+   * never goes on for long without reading the store again.
+   */
+  readonly readAt?: number;
 }
+
+/** The ticket of a value that came from the store itself: no save of ours to wait for. */
+export const FROM_STORE: SaveTicket = Object.freeze({ state: 'settled' }) as SaveTicket;
 
 /**
  * The request before retired the session's id (a login's `regenerate()`, a logout): the next request
