@@ -15,7 +15,8 @@ import { RetiredIds } from './retired-ids.js';
 import { orphanError, SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
-import { FROM_STORE, RETIRED, SessionTurns, type Handover, type SaveTicket, type Turn } from './turns.js';
+import { RecordTurns } from './record-turns.js';
+import { RETIRED, type SaveTicket, type Turn } from './turns.js';
 
 /**
  * What the response must do with the session cookie: the one and only cookie decision. `set` carries
@@ -66,17 +67,6 @@ export interface OpenContext {
   readonly address?: string;
 }
 
-/** A loaded record's place in its session's turns. */
-interface Held {
-  readonly turn: Turn;
-  /** The queued save its loaded value came from (a handover), if any. */
-  builtOn: SaveTicket | undefined;
-  /** When its loaded value was read from the store (or handed over). */
-  readAt: number;
-  /** It retired its id (regenerate / destroy): the next request carries a superseded cookie. */
-  retired: boolean;
-}
-
 /** A save's decision before the cookie's expiry is known. */
 type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
 const NONE: Action = { kind: 'none' };
@@ -96,9 +86,8 @@ export class Lifecycle {
   private readonly saves: SaveQueue;
   /** Ids retired here a moment ago: never re-set by a slower request that loaded them earlier. */
   private readonly recentlyRetired = new RetiredIds();
-  private readonly turns: SessionTurns;
-  /** The turn each loaded record holds, and the queued save its loaded value came from (if any). */
-  private readonly held = new WeakMap<SessionRecord, Held>();
+  /** Requests of one session take turns (see SessionTurns). */
+  private readonly turns: RecordTurns;
   private warnedStaticDrop = false;
 
   constructor(private readonly deps: LifecycleDeps) {
@@ -107,7 +96,7 @@ export class Lifecycle {
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
     this.codec = entryCodecFor(deps.serializer);
-    this.turns = new SessionTurns(deps.options.turnWait);
+    this.turns = new RecordTurns(deps.options.turnWait);
     this.saves = new SaveQueue({
       replace: (key, expected, value, ttlMs, budget) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs), budget),
       merge: (current, changes) => this.merge(current, changes),
@@ -169,7 +158,7 @@ export class Lifecycle {
     const budget = newStoreBudget();
     // The request before this one in its turn left the value its save is writing: start from it.
     const passed = turn.handover;
-    const handover = typeof passed === 'object' && this.usable(passed) ? passed : undefined;
+    const handover = this.turns.startingPoint(passed);
     const stored = handover ? handover.stored : await this.guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     // Gone. Its cookie is cleared, unless this process retired the id a moment ago: then the request
     // left the browser before the login / logout that retired it answered, and that answer's cookie
@@ -226,7 +215,7 @@ export class Lifecycle {
         return this.fresh(true, address);
       }
     }
-    this.held.set(record, { turn, builtOn: handover?.ticket === FROM_STORE ? undefined : handover?.ticket, readAt: handover?.readAt ?? Date.now(), retired: false });
+    this.turns.hold(record, turn, handover);
     if (adopted) record.markDirty();
     // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
     if (options.rolling && record.lifetime !== options.lifetime) await this.guard('touch', store.touch(key, this.ttlFor(record)), record.budget);
@@ -234,29 +223,9 @@ export class Lifecycle {
     return record;
   }
 
-  /**
-   * A handed-over value is taken unless its save failed; one a reader passed on only while it is
-   * younger than `turnWait`, so a line of readers reads the store again now and then.
-   */
-  private usable(handover: Handover): boolean {
-    if (handover.ticket.state === 'failed') return false;
-    return handover.readAt === undefined || Date.now() - handover.readAt <= this.deps.options.turnWait;
-  }
-
-  /**
-   * A request that read and stores nothing passes on what it loaded: the next request, which would
-   * otherwise read the store now, sees the same value it would have seen had it come with this one.
-   */
-  private passRead(record: SessionRecord): void {
-    const held = this.held.get(record);
-    if (!held || record.isNew || record.loadedFrom === undefined) return;
-    held.turn.release({ stored: record.loadedFrom, ticket: held.builtOn ?? FROM_STORE, readAt: held.readAt });
-  }
-
   /** The request is over (committed, or failed before it could be): the next one of its session may go. */
   release(record: SessionRecord): void {
-    const held = this.held.get(record);
-    held?.turn.release(held.retired ? RETIRED : undefined);
+    this.turns.release(record);
   }
 
   /** Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. */
@@ -285,7 +254,7 @@ export class Lifecycle {
     // Values handed to the handler are compared now, once (at most one encoding each).
     const modified = !outcome.failed && record.settle();
     if (record.retiredIds.length === 0 && !record.markedDirty && !modified && !record.touched) {
-      this.passRead(record);
+      this.turns.passRead(record);
       return this.decide(record, outcome, this.idleCookie(record, outcome));
     }
     return this.save(record, outcome, modified).then((action) => this.decide(record, outcome, action));
@@ -348,8 +317,7 @@ export class Lifecycle {
     const stored = await this.guard('get', store.get(options.keyPrefix + record.id), record.budget);
     if (stored === null) return record.reloaded(null);
     record.reloaded({ members: this.codec.split(stored), loadedFrom: stored });
-    const held = this.held.get(record);
-    if (held) [held.builtOn, held.readAt] = [undefined, Date.now()]; // what it builds on now is in the store
+    this.turns.reloaded(record);
   }
 
   /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
@@ -428,8 +396,8 @@ export class Lifecycle {
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
     const plan = record.plan();
     const value = this.dump(plan.members);
-    const held = this.held.get(record);
-    if (held?.builtOn?.state === 'failed') throw orphanError();
+    const builtOn = this.turns.builtOn(record);
+    if (builtOn?.state === 'failed') throw orphanError();
     const ticket: SaveTicket = { state: 'pending' };
     const key = this.deps.options.keyPrefix + record.id;
     const saved = this.saves.replace(key, {
@@ -439,10 +407,10 @@ export class Lifecycle {
       ttlMs: this.ttlFor(record),
       budget: record.budget,
       ticket,
-      builtOn: held?.builtOn,
+      builtOn,
     });
     // Queued: the next request of this session starts from the value this save writes.
-    held?.turn.release({ stored: value, ticket });
+    this.turns.passSave(record, value, ticket);
     let outcome;
     try {
       outcome = await saved;
@@ -470,8 +438,7 @@ export class Lifecycle {
     const retired = record.retiredIds.splice(0);
     // Noted before the delete, so a rolling request racing it cannot re-set the id in between.
     for (const id of retired) this.recentlyRetired.add(id);
-    const held = this.held.get(record);
-    if (held && retired.length > 0) held.retired = true;
+    if (retired.length > 0) this.turns.retired(record);
     for (const id of retired) await this.guard('delete', store.delete(options.keyPrefix + id), record.budget);
     await this.users?.removed(record, retired);
   }
