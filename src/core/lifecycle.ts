@@ -12,7 +12,7 @@ import { METADATA_KEYS, pastMaxAge } from './metadata.js';
 import { comparablePin } from './pin-rule.js';
 import { putMember, REMOVED, SessionRecord } from './record.js';
 import { RetiredIds } from './retired-ids.js';
-import { orphanError, SaveQueue } from './save-queue.js';
+import { SaveQueue } from './save-queue.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
 import { RecordTurns } from './record-turns.js';
@@ -396,8 +396,6 @@ export class Lifecycle {
   private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
     const plan = record.plan();
     const value = this.dump(plan.members);
-    const builtOn = this.turns.builtOn(record);
-    if (builtOn?.state === 'failed') throw orphanError();
     const ticket: SaveTicket = { state: 'pending' };
     const key = this.deps.options.keyPrefix + record.id;
     const saved = this.saves.replace(key, {
@@ -407,7 +405,7 @@ export class Lifecycle {
       ttlMs: this.ttlFor(record),
       budget: record.budget,
       ticket,
-      builtOn,
+      builtOn: this.turns.builtOn(record),
     });
     // Queued: the next request of this session starts from the value this save writes.
     this.turns.passSave(record, value, ticket);

@@ -67,6 +67,11 @@ export class SaveQueue {
   constructor(private readonly deps: SaveQueueDeps) {}
 
   replace(key: string, request: SaveRequest): Promise<SaveOutcome> {
+    // Its starting point already failed (and its lane may be gone with it): it fails too, unwritten.
+    if (request.builtOn?.state === 'failed') {
+      if (request.ticket) request.ticket.state = 'failed';
+      return Promise.reject(orphanError());
+    }
     const lane = this.lanes.get(key);
     if (lane) {
       return new Promise<SaveOutcome>((resolve, reject) => {
@@ -218,7 +223,7 @@ function withoutOrphans(waiting: Waiter[]): Waiter[] {
   return kept;
 }
 
-export function orphanError(): SessionStoreError {
+function orphanError(): SessionStoreError {
   return new SessionStoreError('replace', 'the request before this one on the same session could not save its changes, and this one started from them');
 }
 
