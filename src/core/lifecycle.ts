@@ -350,11 +350,12 @@ export class Lifecycle {
     }
     if (record.isNew) return record.superseded ? this.dropSuperseded() : this.create(record);
     const user = this.users?.userToIndex(record);
-    const status = await this.replace(record);
+    const ttlMs = this.ttlFor(record); // once: the store's TTL and the user index entry's
+    const status = await this.replace(record, ttlMs);
     // Gone: another request regenerated or destroyed it, and the browser may already hold that
     // request's newer cookie. Only a request that retires an id itself clears the cookie.
     if (status === 'missing') return NONE;
-    await this.users?.written(record, user, false, this.ttlFor(record));
+    await this.users?.written(record, user, false, ttlMs);
     return { kind: 'set', id: record.id };
   }
 
@@ -393,7 +394,7 @@ export class Lifecycle {
    * session from this process land one on top of the other (see SaveQueue), and against other
    * processes this request's changed and removed keys are applied, as text, on what is stored now.
    */
-  private async replace(record: SessionRecord): Promise<ReplaceResult['status']> {
+  private async replace(record: SessionRecord, ttlMs: number): Promise<ReplaceResult['status']> {
     const plan = record.plan();
     const value = this.dump(plan.members);
     const ticket: SaveTicket = { state: 'pending' };
@@ -402,7 +403,7 @@ export class Lifecycle {
       expected: record.loadedFrom as StoredValue,
       value,
       changes: plan.changes,
-      ttlMs: this.ttlFor(record),
+      ttlMs,
       budget: record.budget,
       ticket,
       builtOn: this.turns.builtOn(record),
@@ -421,6 +422,10 @@ export class Lifecycle {
 
   /** Each request's changes, in order, applied on top of a stored value; untouched members kept as stored. */
   private merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue {
+    return this.dump(this.mergedMembers(current, changes));
+  }
+
+  private mergedMembers(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): Map<string, unknown> {
     let members = new Map(this.codec.split(current));
     for (const change of changes) {
       for (const [name, raw] of change) {
@@ -428,7 +433,7 @@ export class Lifecycle {
         else members = putMember(members, name, raw);
       }
     }
-    return this.dump(members);
+    return members;
   }
 
   private async retire(record: SessionRecord): Promise<void> {
@@ -458,14 +463,15 @@ export class Lifecycle {
       const result = await this.guard('delete', store.deleteIf(key, expected), record.budget);
       if (result.status === 'ok') return undefined;
       if (result.status === 'missing') return NONE;
-      const merged = this.merge(result.current, [changes]);
-      if (this.codec.split(merged).some(([name]) => !METADATA_KEYS.has(name))) {
+      const merged = this.mergedMembers(result.current, [changes]);
+      if ([...merged.keys()].some((name) => !METADATA_KEYS.has(name))) {
         // Something another request stored survives this request's removals: keep the session, with it.
         const user = this.users?.userToIndex(record);
-        const outcome = await this.saves.replace(key, { expected: result.current, value: merged, changes, ttlMs: this.ttlFor(record), budget: record.budget });
+        const ttlMs = this.ttlFor(record);
+        const outcome = await this.saves.replace(key, { expected: result.current, value: this.dump(merged), changes, ttlMs, budget: record.budget });
         if (outcome.status === 'missing') return NONE;
         record.stored(outcome.value);
-        await this.users?.written(record, user, false, this.ttlFor(record));
+        await this.users?.written(record, user, false, ttlMs);
         return { kind: 'set', id: record.id };
       }
       expected = result.current;
