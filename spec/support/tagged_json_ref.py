@@ -50,16 +50,20 @@ NAMESPACE = {"UUID": UUID, "Markup": Markup, "datetime": datetime, "timedelta": 
              "timezone": timezone, "f64": f64, "utc": timezone.utc}
 
 
-def same(a, b):
+def same(a, b, naive_ok=False):
+    """Equal values of the same types, floats to the bit, dict keys in order. Datetimes must both be
+    aware, or (with naive_ok) both naive: a naive one read back as aware is a different value to Python."""
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        return list(a) == list(b) and all(same(a[k], b[k], naive_ok) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y, naive_ok) for x, y in zip(a, b))
     if isinstance(a, float):
         return repr(a) == repr(b)
     if isinstance(a, datetime):
+        if a.tzinfo is None and b.tzinfo is None:
+            return naive_ok and a == b
         return a.tzinfo is not None and b.tzinfo is not None and a == b
     return a == b
 
