@@ -42,8 +42,7 @@ export class RecordTurns {
 
   /** The record loaded in `turn`, from `handover` when there was one. */
   hold(record: SessionRecord, turn: Turn, handover: Handover | undefined): void {
-    const builtOn = handover?.ticket === FROM_STORE ? undefined : handover?.ticket;
-    this.held.set(record, { turn, builtOn, readAt: handover?.readAt ?? Date.now(), retired: false });
+    this.held.set(record, { turn, builtOn: handover?.ticket, readAt: handover?.readAt ?? Date.now(), retired: false });
   }
 
   /** The queued save the record's value came from, if any (its failure fails the record's save). */
