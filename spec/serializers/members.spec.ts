@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { jsonSerializer, taggedJsonSerializer as tagged } from 'koa-qsession';
 import { memberPattern } from '../../src/serializers/member-pattern.js';
-import { matchMembers, scanMembers, splitMembers, StoredTextError } from '../../src/serializers/members.js';
+import { matchMembers, scanMembers, splitMembers, StoredTextError, WARM_UP_TEXT } from '../../src/serializers/members.js';
 import { anyValue, sessionDict } from '../support/tagged-values.js';
 
 const runs = { numRuns: 400, seed: 13 };
@@ -180,6 +180,15 @@ describe('the fast path (one native match per member) agrees with the exact scan
       }),
       runs,
     );
+  });
+
+  it('takes the text prepare() warms the pattern with, for both serializers (a declined warm-up would compile nothing)', () => {
+    for (const nonFinite of [true, false]) {
+      const fast = matchMembers(WARM_UP_TEXT, nonFinite);
+      assert.ok(fast !== undefined, `nonFinite ${nonFinite}`);
+      assert.deepStrictEqual(fast, scanMembers(WARM_UP_TEXT, { nonFinite }));
+      assert.equal(maxDepth(WARM_UP_TEXT), 6, 'the warm-up text reaches the deepest level the pattern spells out');
+    }
   });
 
   it('on mutated texts it accepts only what the scanner accepts, with the same members (NaN only for tagged JSON)', () => {

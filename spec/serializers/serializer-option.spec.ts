@@ -48,6 +48,15 @@ describe('the default serializer', () => {
     assert.equal(resolveSerializer(custom), custom);
     assert.throws(() => qsession({ serializer: 'yaml' as 'json' }), (e: unknown) => e instanceof SessionOptionsError && e.option === 'serializer' && /"tagged-json", "json", "v8"/.test(e.message));
     assert.throws(() => qsession({ serializer: { name: 'x' } as unknown as Serializer }), { option: 'serializer' });
+    assert.throws(() => qsession({ serializer: { ...custom, prepare: true } as unknown as Serializer }), (e: unknown) => e instanceof SessionOptionsError && e.option === 'serializer' && /prepare/.test(e.message));
+  });
+  it('prepare() runs when the middleware is created, before any request, so the first load does not pay for it', () => {
+    let prepared = 0;
+    const custom: Serializer = { name: 'mine', dumps: (d) => JSON.stringify(d), loads: (s) => JSON.parse(String(s)) as Record<string, unknown>, prepare: () => void prepared++ };
+    qsession({ serializer: custom });
+    assert.equal(prepared, 1);
+    qsession({ serializer: custom }); // each middleware asks; the serializer keeps it cheap the second time
+    assert.equal(prepared, 2);
   });
 });
 

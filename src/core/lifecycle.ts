@@ -96,6 +96,7 @@ export class Lifecycle {
     this.guard = deps.guard ?? boundedStoreCall(deps.store.name, deps.options.storeTimeout);
     this.users = deps.users;
     this.codec = entryCodecFor(deps.serializer);
+    deps.serializer.prepare?.();
     this.turns = new RecordTurns(deps.options.turnWait);
     this.saves = new SaveQueue({
       replace: (key, expected, value, ttlMs, budget) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs), budget),

@@ -25,5 +25,8 @@ export function resolveSerializer(option: Serializer | SerializerName | undefine
       typeof candidate.dumps !== 'function' || typeof candidate.loads !== 'function') {
     throw new SessionOptionsError('serializer', 'must be "tagged-json", "json", "v8" or an object { name, dumps, loads }');
   }
+  if (candidate.prepare !== undefined && typeof candidate.prepare !== 'function') {
+    throw new SessionOptionsError('serializer', `prepare, when given, must be a function (got ${typeof candidate.prepare})`);
+  }
   return option;
 }

@@ -1,7 +1,7 @@
 import { SessionSerializationError } from '../errors.js';
 import { toText, type StoredValue } from '../stored-value.js';
 import { encodeWithinStack } from './nesting.js';
-import { joinMembers, splitMembers } from './members.js';
+import { joinMembers, prepareMembers, splitMembers } from './members.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
 import type { KeyedSerializer } from './serializer.js';
 
@@ -29,6 +29,9 @@ export const jsonSerializer: KeyedSerializer = {
     }
     if (!isPlainObject(value)) throw new TypeError('stored session is not a JSON object');
     return value;
+  },
+  prepare() {
+    prepareMembers({ nonFinite: false });
   },
   entries(stored: StoredValue) {
     return splitMembers(toText(stored), { nonFinite: false });

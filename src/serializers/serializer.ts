@@ -12,6 +12,11 @@ export interface Serializer {
   readonly name: string;
   dumps(data: Record<string, unknown>): StoredValue;
   loads(stored: StoredValue): Record<string, unknown>;
+  /**
+   * Optional one-time work (compiling, warming up), called when the middleware is created so the
+   * first request does not pay for it. Must be cheap when called again.
+   */
+  prepare?(): void;
 }
 
 /**

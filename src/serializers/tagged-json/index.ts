@@ -3,7 +3,7 @@ import { toText, type StoredValue } from '../../stored-value.js';
 import { assertNesting, encodeWithinStack, MAX_NESTING } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
-import { joinMembers, splitMembers } from '../members.js';
+import { joinMembers, prepareMembers, splitMembers } from '../members.js';
 import type { KeyedSerializer } from '../serializer.js';
 import { BUILTIN_TAGS, type JSONTag } from './tags.js';
 import { PyFloat } from './values.js';
@@ -77,6 +77,11 @@ export class TaggedJsonSerializer implements KeyedSerializer {
     const value = MAYBE_LOSSY_FOR_JSON_PARSE.test(text) ? this.parseExactly(text) : this.parseFast(text);
     if (!isPlainObject(value)) throw new TypeError('stored session is not a JSON object');
     return value;
+  }
+
+  /** The member scanner's native pattern, compiled now rather than on the first load (see prepareMembers). */
+  prepare(): void {
+    prepareMembers({ nonFinite: true });
   }
 
   entries(stored: StoredValue): Array<[string, string]> {
