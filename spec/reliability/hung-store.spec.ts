@@ -23,11 +23,11 @@ after(async () => {
   await redis?.cleanup();
 });
 
-async function withApp(options: QSessionOptions, body: (app: ReliabilityApp) => Promise<void>): Promise<void> {
+async function withApp<T>(options: QSessionOptions, body: (app: ReliabilityApp) => Promise<T>): Promise<T> {
   const store = new RedisStore(redis.server.url);
   const app = await startReliabilityApp({ store, storeTimeout: STORE_TIMEOUT, ...options });
   try {
-    await body(app);
+    return await body(app);
   } finally {
     await app.close();
     await store.close();
@@ -40,23 +40,71 @@ async function timed(browser: Client, path: string): Promise<{ ms: number; statu
   return { ms: performance.now() - started, status: reply.status };
 }
 
+/** One try of a scenario: the worst request's time in the app, the CPU this process used while it ran, and what to report. */
+interface Try {
+  readonly worst: number;
+  readonly cpuMs: number;
+  readonly report: string;
+}
+
+/**
+ * `body`, and the CPU (user + system, ms) the main thread used while it ran: where the app, the
+ * library and the HTTP clients run. The whole process's figure would count V8's compiler and GC
+ * threads too, busy at times for tens of ms while the main thread waits (Node 22.19+ has the
+ * per-thread figure; elsewhere the process's, which only errs towards failing).
+ */
+async function withCpu<T>(body: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const usage = (previous?: NodeJS.CpuUsage) => (process.threadCpuUsage ? process.threadCpuUsage(previous) : process.cpuUsage(previous));
+  const before = usage();
+  const result = await body();
+  const used = usage(before);
+  return { result, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** Tries a scenario may take when the process was not running (see `withinBound`). */
+const TRIES = 3;
+
+/**
+ * Asserts the bound on the worst request of `scenario`. The machine is shared (2 cores, other
+ * tenants): the OS can hold this whole process off the CPU for tens of ms at any moment, and one
+ * request then takes that much longer, whatever the library does. Such a try is told apart by the
+ * CPU this process's main thread used while the worst request ran: below SLACK, the process cannot
+ * have spent the excess working, so it was waiting; then the scenario is tried again, up to TRIES times. What the library itself adds
+ * shows in every try (a timeout per call instead of per request, a second wait), and work it does
+ * (a compile on the first load, a loop) shows as CPU: either fails the spec at once.
+ */
+async function withinBound(t: { diagnostic(message: string): void }, scenario: () => Promise<Try>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { worst, cpuMs, report } = await scenario();
+    t.diagnostic(`try ${attempt}: ${report}; the main thread used ${cpuMs.toFixed(0)} ms of CPU while the worst request ran`);
+    if (worst <= STORE_TIMEOUT + SLACK) return;
+    const machineStall = cpuMs < SLACK;
+    if (!machineStall || attempt === TRIES) {
+      assert.fail(`worst request ${worst.toFixed(0)} ms (storeTimeout ${STORE_TIMEOUT} + ${SLACK}); try ${attempt} of ${TRIES}, ${cpuMs.toFixed(0)} ms of CPU used by the main thread`);
+    }
+  }
+}
+
 describe('storeTimeout is one budget per request (real Redis)', () => {
   it(`Redis hung, 'anonymous': the worst request takes at most storeTimeout + ${SLACK} ms`, async (t) => {
-    await withApp({ onStoreError: 'anonymous' }, async (app) => {
+    await withinBound(t, () => withApp({ onStoreError: 'anonymous' }, async (app) => {
       const browsers = Array.from({ length: 10 }, () => new Client(app.url));
       for (const browser of browsers) await browser.get('/set?a=1');
       await redis.server.cli('CLIENT', 'PAUSE', '2000', 'ALL');
-      app.timings.length = 0;
-      const times = await Promise.all(browsers.map((browser, i) => timed(browser, `/set?n=${i}`)));
-      const worst = Math.max(...app.timings);
-      t.diagnostic(`worst of ${times.length} requests under a hung Redis: ${worst.toFixed(0)} ms in the app, ${Math.max(...times.map((x) => x.ms)).toFixed(0)} ms at the client (storeTimeout ${STORE_TIMEOUT} ms)`);
-      assert.ok(worst <= STORE_TIMEOUT + SLACK, `worst request ${worst.toFixed(0)} ms`);
-      await redis.server.cli('CLIENT', 'UNPAUSE');
-    });
+      try {
+        app.timings.length = 0;
+        // In parallel: the CPU of the whole burst is what the worst request ran beside.
+        const { result: times, cpuMs } = await withCpu(() => Promise.all(browsers.map((browser, i) => timed(browser, `/set?n=${i}`))));
+        const worst = Math.max(...app.timings);
+        return { worst, cpuMs, report: `worst of ${times.length} requests under a hung Redis: ${worst.toFixed(0)} ms in the app, ${Math.max(...times.map((x) => x.ms)).toFixed(0)} ms at the client (storeTimeout ${STORE_TIMEOUT} ms)` };
+      } finally {
+        await redis.server.cli('CLIENT', 'UNPAUSE');
+      }
+    }));
   });
 
   it(`Redis slow on every command: read + write together stay within storeTimeout + ${SLACK} ms`, async (t) => {
-    await withApp({}, async (app) => {
+    await withinBound(t, () => withApp({}, async (app) => {
       const browsers = Array.from({ length: 8 }, () => new Client(app.url));
       for (const browser of browsers) await browser.get('/set?a=1');
       // Another connection keeps Redis asleep 180 ms at a time: each of our commands waits up to that.
@@ -68,20 +116,21 @@ describe('storeTimeout is one budget per request (real Redis)', () => {
         while (busy) await sleeper.sendCommand(['DEBUG', 'SLEEP', '0.18']);
       })();
       try {
-        const times: Array<{ ms: number; status: number }> = [];
+        const times: Array<{ ms: number; status: number; cpuMs: number }> = [];
         app.timings.length = 0;
         for (const [i, browser] of browsers.entries()) {
           // Sequential, each a read then a write: the write of a slow read gets only what is left.
-          times.push(await timed(browser, `/set?n=${i}`));
+          const { result, cpuMs } = await withCpu(() => timed(browser, `/set?n=${i}`));
+          times.push({ ...result, cpuMs });
         }
         const worst = Math.max(...app.timings);
-        t.diagnostic(`worst of ${times.length} read+write requests on a slow Redis: ${worst.toFixed(0)} ms in the app, ${Math.max(...times.map((x) => x.ms)).toFixed(0)} ms at the client; statuses ${times.map((x) => x.status).join(' ')}`);
-        assert.ok(worst <= STORE_TIMEOUT + SLACK, `worst request ${worst.toFixed(0)} ms`);
+        const cpuMs = times[app.timings.indexOf(worst)]?.cpuMs ?? Infinity;
+        return { worst, cpuMs, report: `worst of ${times.length} read+write requests on a slow Redis: ${worst.toFixed(0)} ms in the app, ${Math.max(...times.map((x) => x.ms)).toFixed(0)} ms at the client; statuses ${times.map((x) => x.status).join(' ')}` };
       } finally {
         busy = false;
         await keepBusy;
         sleeper.destroy();
       }
-    });
+    }));
   });
 });
