@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from '../config/options.js';
-import { SessionDecodeError, SessionStoreError, SessionTooLargeError } from '../errors.js';
+import { SessionDecodeError, SessionStoreError } from '../errors.js';
 import type { Serializer } from '../serializers/serializer.js';
-import { byteLength, type StoredValue } from '../stored-value.js';
+import type { StoredValue } from '../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../stores/store.js';
 import { sameClient } from './address.js';
 import { debug, debugEnabled } from './debug.js';
@@ -10,9 +10,10 @@ import { makeIdGenerator, makeIdValidator } from './id.js';
 import { entryCodecFor, type EntryCodec } from './entry-codec.js';
 import { METADATA_KEYS, pastMaxAge } from './metadata.js';
 import { comparablePin } from './pin-rule.js';
-import { putMember, REMOVED, SessionRecord } from './record.js';
+import { SessionRecord } from './record.js';
 import { RetiredIds } from './retired-ids.js';
 import { SaveQueue } from './save-queue.js';
+import { SessionText } from './session-text.js';
 import { idLabel } from './signing.js';
 import { boundedStoreCall, newStoreBudget, type StoreBudget, type StoreCall } from './store-call.js';
 import { RecordTurns } from './record-turns.js';
@@ -83,6 +84,7 @@ export class Lifecycle {
   private readonly guard: StoreCall;
   private readonly users: SessionIndexHooks | undefined;
   private readonly codec: EntryCodec;
+  private readonly text: SessionText;
   private readonly saves: SaveQueue;
   /** Ids retired here a moment ago: never re-set by a slower request that loaded them earlier. */
   private readonly recentlyRetired = new RetiredIds();
@@ -97,10 +99,11 @@ export class Lifecycle {
     this.users = deps.users;
     this.codec = entryCodecFor(deps.serializer);
     deps.serializer.prepare?.();
+    this.text = new SessionText(this.codec, deps.options.maxSize);
     this.turns = new RecordTurns(deps.options.turnWait);
     this.saves = new SaveQueue({
       replace: (key, expected, value, ttlMs, budget) => this.guard('replace', deps.store.replace(key, expected, value, ttlMs), budget),
-      merge: (current, changes) => this.merge(current, changes),
+      merge: (current, changes) => this.text.merge(current, changes),
       budgetMs: deps.options.storeTimeout,
       onConflict: debugEnabled
         ? (key, attempt) => debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(key.slice(deps.options.keyPrefix.length)), attempt)
@@ -376,7 +379,7 @@ export class Lifecycle {
       record.setMeta('_created', nowSeconds());
     }
     const user = this.users?.userToIndex(record);
-    const value = this.dump(record.plan().members);
+    const value = this.text.assemble(record.plan().members);
     const ttlMs = this.ttlFor(record); // once: the store's TTL and the user index entry's
     // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -397,7 +400,7 @@ export class Lifecycle {
    */
   private async replace(record: SessionRecord, ttlMs: number): Promise<ReplaceResult['status']> {
     const plan = record.plan();
-    const value = this.dump(plan.members);
+    const value = this.text.assemble(plan.members);
     const ticket: SaveTicket = { state: 'pending' };
     const key = this.deps.options.keyPrefix + record.id;
     const saved = this.saves.replace(key, {
@@ -419,22 +422,6 @@ export class Lifecycle {
     }
     if (outcome.status === 'ok') record.stored(outcome.value);
     return outcome.status;
-  }
-
-  /** Each request's changes, in order, applied on top of a stored value; untouched members kept as stored. */
-  private merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue {
-    return this.dump(this.mergedMembers(current, changes));
-  }
-
-  private mergedMembers(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): Map<string, unknown> {
-    let members = new Map(this.codec.split(current));
-    for (const change of changes) {
-      for (const [name, raw] of change) {
-        if (raw === REMOVED) members.delete(name);
-        else members = putMember(members, name, raw);
-      }
-    }
-    return members;
   }
 
   private async retire(record: SessionRecord): Promise<void> {
@@ -464,12 +451,12 @@ export class Lifecycle {
       const result = await this.guard('delete', store.deleteIf(key, expected), record.budget);
       if (result.status === 'ok') return undefined;
       if (result.status === 'missing') return NONE;
-      const merged = this.mergedMembers(result.current, [changes]);
+      const merged = this.text.mergedMembers(result.current, [changes]);
       if ([...merged.keys()].some((name) => !METADATA_KEYS.has(name))) {
         // Something another request stored survives this request's removals: keep the session, with it.
         const user = this.users?.userToIndex(record);
         const ttlMs = this.ttlFor(record);
-        const outcome = await this.saves.replace(key, { expected: result.current, value: this.dump(merged), changes, ttlMs, budget: record.budget });
+        const outcome = await this.saves.replace(key, { expected: result.current, value: this.text.assemble(merged), changes, ttlMs, budget: record.budget });
         if (outcome.status === 'missing') return NONE;
         record.stored(outcome.value);
         await this.users?.written(record, user, false, ttlMs);
@@ -480,13 +467,6 @@ export class Lifecycle {
         throw new SessionStoreError('delete', 'the session kept changing under other writers for longer than storeTimeout');
       }
     }
-  }
-
-  private dump(members: Iterable<readonly [string, unknown]>): StoredValue {
-    const value = this.codec.assemble(members);
-    const size = byteLength(value);
-    if (size > this.deps.options.maxSize) throw new SessionTooLargeError(size, this.deps.options.maxSize);
-    return value;
   }
 }
 
