@@ -18,8 +18,8 @@ export interface Handover {
   readonly ticket: SaveTicket;
   /**
    * When the value was read from the store, if it was (a request that only read passes on what it
-   * loaded). Such a value is taken only while it is younger than the turn wait: a line of readers
-   * never goes on for long without reading the store again.
+   * loaded). Such a value is taken only while it is younger than the turn wait (or while the save it
+   * came from is in flight): a line of readers never goes on for long without reading the store again.
    */
   readonly readAt?: number;
 }
