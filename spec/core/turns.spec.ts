@@ -256,6 +256,41 @@ describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', (
   });
 });
 
+describe('session turns and a save slower than turnWait, behind a slow turn (lifecycle, no HTTP)', () => {
+  it('a request that overtakes a slow turn still starts from the save in flight before it', async () => {
+    const store = new GatedStore(new MemoryStore());
+    const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
+    const ok = { isStatic: false, failed: false };
+    const seed = lc.fresh(false);
+    seed.session.count = 0;
+    await lc.commit(seed, ok);
+    lc.release(seed);
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    try {
+      const writer = await lc.open(seed.id);
+      writer.session.count = (writer.session.count as number) + 1;
+      const written = lc.commit(writer, ok);
+      // The next turn starts from the writer's value and goes on past turnWait (a slow handler).
+      const slow = await lc.open(seed.id);
+      assert.equal(slow.session.count, 1);
+      // The one after it goes ahead after turnWait; the writer's save has still not landed.
+      const late = await lc.open(seed.id);
+      assert.equal(late.session.count, 1, 'it starts from the save in flight, not from the older stored value');
+      late.session.count = (late.session.count as number) + 1;
+      const lateWritten = lc.commit(late, ok);
+      open();
+      await written;
+      await lateWritten;
+      await lc.commit(slow, ok);
+      for (const record of [writer, slow, late]) lc.release(record);
+      assert.equal((await lc.open(seed.id)).session.count, 2, 'no update lost');
+    } finally {
+      open();
+    }
+  });
+});
+
 describe('SessionTurns', () => {
   it('the first request of a session gets its turn at once (no promise); the next waits for it', async () => {
     const turns = new SessionTurns(1000);
