@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Koa from 'koa';
-import { MemoryStore, qsession, session, type QSessionOptions, type ReplaceResult, type StoredValue } from 'koa-qsession';
+import { MemoryStore, jsonSerializer, qsession, session, type QSessionOptions, type ReplaceResult, type StoredValue } from 'koa-qsession';
+import { createEvents } from '../../src/core/events.js';
 import { SessionTurns } from '../../src/core/turns.js';
+import { Lifecycle, resolveOptions } from '../../src/internal.js';
 import { Client, serve, type Served } from '../support/http.js';
 import { RecordingStore } from '../support/recording-store.js';
 
@@ -204,6 +206,88 @@ describe('session turns and a login or logout (the old cookie never wins)', () =
     await browser.get('/login?ms=0');
     const later = await client().get('/set', { cookie: old });
     assert.equal(later.setCookies.length, 1, 'not superseded: it did not wait behind the login');
+  });
+});
+
+/** A recording memory store whose replaces wait until the spec opens the gate (a slow save). */
+class GatedStore extends RecordingStore {
+  gate: Promise<void> | undefined;
+  override async replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
+    await this.gate;
+    return super.replace(key, expected, value, ttlMs);
+  }
+}
+
+describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', () => {
+  it('a request behind a reader that started from a save still in flight starts from that save, however old', async () => {
+    const store = new GatedStore(new MemoryStore());
+    const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
+    const ok = { isStatic: false, failed: false };
+    const seed = lc.fresh(false);
+    seed.session.count = 0;
+    await lc.commit(seed, ok);
+    lc.release(seed);
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    try {
+      const writer = await lc.open(seed.id);
+      writer.session.count = (writer.session.count as number) + 1;
+      const written = lc.commit(writer, ok);
+      // A quick reader starts from the writer's value and passes it on.
+      const reader = await lc.open(seed.id);
+      assert.equal(reader.session.count, 1);
+      await lc.commit(reader, ok);
+      lc.release(reader);
+      // Longer than turnWait later, the writer's save has still not landed: the store holds count 0.
+      await sleep(80);
+      const late = await lc.open(seed.id);
+      assert.equal(late.session.count, 1, 'it starts from the save in flight, not from the older stored value');
+      late.session.count = (late.session.count as number) + 1;
+      const lateWritten = lc.commit(late, ok);
+      open();
+      await written;
+      await lateWritten;
+      lc.release(writer);
+      lc.release(late);
+      assert.equal((await lc.open(seed.id)).session.count, 2, 'no update lost');
+    } finally {
+      open();
+    }
+  });
+});
+
+describe('session turns and a save slower than turnWait, behind a slow turn (lifecycle, no HTTP)', () => {
+  it('a request that overtakes a slow turn still starts from the save in flight before it', async () => {
+    const store = new GatedStore(new MemoryStore());
+    const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
+    const ok = { isStatic: false, failed: false };
+    const seed = lc.fresh(false);
+    seed.session.count = 0;
+    await lc.commit(seed, ok);
+    lc.release(seed);
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    try {
+      const writer = await lc.open(seed.id);
+      writer.session.count = (writer.session.count as number) + 1;
+      const written = lc.commit(writer, ok);
+      // The next turn starts from the writer's value and goes on past turnWait (a slow handler).
+      const slow = await lc.open(seed.id);
+      assert.equal(slow.session.count, 1);
+      // The one after it goes ahead after turnWait; the writer's save has still not landed.
+      const late = await lc.open(seed.id);
+      assert.equal(late.session.count, 1, 'it starts from the save in flight, not from the older stored value');
+      late.session.count = (late.session.count as number) + 1;
+      const lateWritten = lc.commit(late, ok);
+      open();
+      await written;
+      await lateWritten;
+      await lc.commit(slow, ok);
+      for (const record of [writer, slow, late]) lc.release(record);
+      assert.equal((await lc.open(seed.id)).session.count, 2, 'no update lost');
+    } finally {
+      open();
+    }
   });
 });
 

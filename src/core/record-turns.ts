@@ -33,11 +33,12 @@ export class RecordTurns {
   /**
    * The value to start from instead of reading the store: a handover whose save did not fail; one a
    * reader passed on only while it is younger than the wait, so a line of readers reads the store
-   * again now and then.
+   * again now and then, or while the save it came from is in flight (the store holds an older value).
    */
   startingPoint(passed: Passed): Handover | undefined {
     if (typeof passed !== 'object' || passed.ticket.state === 'failed') return undefined;
-    return passed.readAt === undefined || Date.now() - passed.readAt <= this.waitMs ? passed : undefined;
+    if (passed.readAt === undefined || passed.ticket.state === 'pending') return passed;
+    return Date.now() - passed.readAt <= this.waitMs ? passed : undefined;
   }
 
   /** The record loaded in `turn`, from `handover` when there was one. */

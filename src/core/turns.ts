@@ -18,8 +18,8 @@ export interface Handover {
   readonly ticket: SaveTicket;
   /**
    * When the value was read from the store, if it was (a request that only read passes on what it
-   * loaded). Such a value is taken only while it is younger than the turn wait: a line of readers
-   * never goes on for long without reading the store again.
+   * loaded). Such a value is taken only while it is younger than the turn wait (or while the save it
+   * came from is in flight): a line of readers never goes on for long without reading the store again.
    */
   readonly readAt?: number;
 }
@@ -57,6 +57,8 @@ interface Line {
   holder: symbol | undefined;
   resting: Handover | undefined;
   since: number;
+  /** What the holder started from: passed on when it is overtaken, while that save is in flight. */
+  given: Passed;
   readonly waiting: Array<(passed: Passed) => void>;
   /** Armed while someone waits: the holder's turn ends `waitMs` after it began, done or not. */
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -86,13 +88,13 @@ export class SessionTurns {
     const line = this.lines.get(key);
     if (line === undefined) {
       const holder = Symbol('turn');
-      this.lines.set(key, { holder, resting: undefined, since: Date.now(), waiting: [], timer: undefined });
+      this.lines.set(key, { holder, resting: undefined, since: Date.now(), given: undefined, waiting: [], timer: undefined });
       return this.turnFor(key, holder, undefined);
     }
     if (line.holder === undefined) {
       const handover = line.resting?.ticket.state === 'pending' ? line.resting : undefined;
       const holder = Symbol('turn');
-      [line.holder, line.resting, line.since] = [holder, undefined, Date.now()];
+      [line.holder, line.resting, line.since, line.given] = [holder, undefined, Date.now(), handover];
       return this.turnFor(key, holder, handover);
     }
     return new Promise<Turn>((resolve) => {
@@ -134,7 +136,7 @@ export class SessionTurns {
       else this.lines.delete(key);
       return;
     }
-    [line.holder, line.since] = [Symbol('turn'), Date.now()];
+    [line.holder, line.since, line.given] = [Symbol('turn'), Date.now(), passed];
     next(passed);
     if (line.waiting.length > 0) this.arm(key, line);
   }
@@ -144,8 +146,10 @@ export class SessionTurns {
     const left = Math.max(0, line.since + this.waitMs - Date.now());
     line.timer = setTimeout(() => {
       line.timer = undefined;
-      // Overtaken: the holder goes on alone, the next request reads the store itself.
-      if (this.lines.get(key) === line) this.pass(key, line, undefined);
+      // Overtaken: the holder goes on alone, the next request reads the store itself, unless the
+      // holder started from a save still in flight (the store holds the value before it).
+      const given = typeof line.given === 'object' && line.given.ticket.state === 'pending' ? line.given : undefined;
+      if (this.lines.get(key) === line) this.pass(key, line, given);
     }, left);
   }
 }
