@@ -121,4 +121,26 @@ describe('lifecycle (no HTTP)', () => {
     assert.deepEqual(await lc.commit(record, ok), { kind: 'none' });
     assert.deepEqual(store.calls, []);
   });
+
+  it('a session refused on load (pin mismatch, absolute timeout): its fresh replacement draws on the same storeTimeout budget', async () => {
+    // The load's store calls took time; the replacement's save may only have what is left of it.
+    class SlowGets extends MemoryStore {
+      override async get(key: string, refreshTtlMs?: number) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return super.get(key, refreshTtlMs);
+      }
+    }
+    const store = new SlowGets();
+    const lc = new Lifecycle({ options: resolveOptions({ maxAge: 60 }), store, serializer: jsonSerializer, events: createEvents() });
+    const pinned = 'D'.repeat(43);
+    await store.create(`session:${pinned}`, '{"_permanent":true,"_addr":"10.0.0.1","_created":' + Date.now() / 1000 + ',"user":"ann"}', 60_000);
+    const refusedPin = await lc.open(pinned, { address: '10.0.0.2' });
+    assert.equal(refusedPin.isNew, true);
+    assert.ok(refusedPin.budget.spentMs >= 35, `budget spent: ${refusedPin.budget.spentMs} ms`);
+    const expired = 'E'.repeat(43);
+    await store.create(`session:${expired}`, '{"_permanent":true,"_created":1,"user":"ann"}', 60_000);
+    const refusedAge = await lc.open(expired);
+    assert.equal(refusedAge.isNew, true);
+    assert.ok(refusedAge.budget.spentMs >= 35, `budget spent: ${refusedAge.budget.spentMs} ms`);
+  });
 });

@@ -205,7 +205,7 @@ export class Lifecycle {
         // replayed from elsewhere must not be left usable.
         events.emit('pin-mismatch', { session: idLabel(id), expected: comparable, actual: address });
         await this.discard(key, record);
-        return this.fresh(true, address);
+        return this.fresh(true, address, budget);
       }
     }
     if (options.maxAge !== undefined) {
@@ -216,7 +216,7 @@ export class Lifecycle {
       } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
         await this.discard(key, record);
-        return this.fresh(true, address);
+        return this.fresh(true, address, budget);
       }
     }
     this.turns.hold(record, turn, handover);
