@@ -309,6 +309,43 @@ describe('SessionTurns', () => {
     assert.equal(turns.size, 0, 'nothing is left behind');
   });
 
+  it('a holder still loading after turnWait (waiting on the store): everyone waiting goes at once, stalled', async () => {
+    const turns = new SessionTurns(100);
+    const first = await turns.enter('a');
+    const waiting = [turns.enter('a'), turns.enter('a'), turns.enter('a')];
+    const started = Date.now();
+    const admitted = await Promise.all(waiting);
+    const waited = Date.now() - started;
+    assert.ok(admitted.every((turn) => turn.stalled), 'each is told its wait was on the store');
+    assert.ok(waited < 200, `all three went after one turnWait, together (${waited} ms), not one turnWait each (300 ms)`);
+    // The holder keeps its place; a request that comes now goes at once, stalled too.
+    const late = await turns.enter('a');
+    assert.equal(late.stalled, true);
+    first.release();
+    assert.equal(turns.size, 0, 'nothing is left behind');
+  });
+
+  it('a holder that has loaded (in its handler) after turnWait: the next one goes, alone and not stalled', async () => {
+    const turns = new SessionTurns(200);
+    const first = await turns.enter('a');
+    first.loaded();
+    const second = Promise.resolve(turns.enter('a'));
+    const third = Promise.resolve(turns.enter('a'));
+    let thirdIn = false;
+    void third.then(() => (thirdIn = true));
+    const turn2 = await second;
+    assert.equal(turn2.stalled, false);
+    turn2.loaded();
+    await sleep(10);
+    assert.equal(thirdIn, false, 'the third waits for the second turn');
+    turn2.release();
+    const turn3 = await third;
+    assert.equal(turn3.stalled, false);
+    turn3.release();
+    first.release();
+    assert.equal(turns.size, 0);
+  });
+
   it('turnWait 0: nobody waits', () => {
     const turns = new SessionTurns(0);
     turns.enter('a');

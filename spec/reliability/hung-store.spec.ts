@@ -103,6 +103,24 @@ describe('storeTimeout is one budget per request (real Redis)', () => {
     }));
   });
 
+  it(`Redis hung, one browser's page of parallel requests: the worst takes at most storeTimeout + ${SLACK} ms`, async (t) => {
+    // Requests of one session take turns (turnWait): waiting behind one that waits on the store is
+    // waiting on the store, and must not add to the request's own storeTimeout, nor pile up in a line.
+    await withinBound(t, () => withApp({ onStoreError: 'anonymous' }, async (app) => {
+      const browser = new Client(app.url);
+      await browser.get('/set?a=1');
+      await redis.server.cli('CLIENT', 'PAUSE', '3000', 'ALL');
+      try {
+        app.timings.length = 0;
+        const { result: times, cpuMs } = await withCpu(() => Promise.all(Array.from({ length: 8 }, (_, i) => timed(browser, `/set?n=${i}`))));
+        const worst = Math.max(...app.timings);
+        return { worst, cpuMs, report: `worst of ${times.length} parallel requests of one session under a hung Redis: ${worst.toFixed(0)} ms in the app, ${Math.max(...times.map((x) => x.ms)).toFixed(0)} ms at the client (storeTimeout ${STORE_TIMEOUT} ms); in the app: ${app.timings.map((x) => x.toFixed(0)).join(' ')}` };
+      } finally {
+        await redis.server.cli('CLIENT', 'UNPAUSE');
+      }
+    }));
+  });
+
   it(`Redis slow on every command: read + write together stay within storeTimeout + ${SLACK} ms`, async (t) => {
     await withinBound(t, () => withApp({}, async (app) => {
       const browsers = Array.from({ length: 8 }, () => new Client(app.url));

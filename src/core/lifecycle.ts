@@ -143,23 +143,29 @@ export class Lifecycle {
    */
   private async load(id: string, address: string | undefined): Promise<SessionRecord> {
     const key = this.deps.options.keyPrefix + id;
+    // One budget for every store call of this request (see StoreBudget).
+    const budget = newStoreBudget();
     const entered = this.turns.enter(key);
-    const turn = entered instanceof Promise ? await entered : entered;
+    let turn: Turn;
+    if (entered instanceof Promise) {
+      const waitStarted = performance.now();
+      turn = await entered;
+      if (turn.stalled) budget.spentMs += performance.now() - waitStarted;
+    } else turn = entered;
     let record: SessionRecord;
     try {
-      record = await this.loadInTurn(id, key, address, turn);
+      record = await this.loadInTurn(id, key, address, turn, budget);
     } catch (error) {
       turn.release();
       throw error;
     }
     if (record.isNew) turn.release();
+    else turn.loaded();
     return record;
   }
 
-  private async loadInTurn(id: string, key: string, address: string | undefined, turn: Turn): Promise<SessionRecord> {
+  private async loadInTurn(id: string, key: string, address: string | undefined, turn: Turn, budget: StoreBudget): Promise<SessionRecord> {
     const { options, store, serializer, events } = this.deps;
-    // One budget for every store call of this request (see StoreBudget).
-    const budget = newStoreBudget();
     // The request before this one in its turn left the value its save is writing: start from it.
     const passed = turn.handover;
     const handover = this.turns.startingPoint(passed);

@@ -42,10 +42,18 @@ export interface Turn {
   /** What the request before left (undefined: read the store, as a first request does). */
   readonly handover: Passed;
   /**
+   * It was let in because the request before it was still loading its session (waiting on the
+   * store) after `waitMs`: what it waited counts against its own `storeTimeout`, so a hung store
+   * costs each request of a page one `storeTimeout`, not one more turn per request ahead of it.
+   */
+  readonly stalled: boolean;
+  /**
    * Lets the next request go (idempotent). With a handover it starts from that value; without, it
    * reads the store. A turn overtaken after `waitMs` holds no place: its release does nothing.
    */
   release(passed?: Passed): void;
+  /** The request has its session (its load's store calls are over): see `Line.loading`. */
+  loaded(): void;
 }
 
 /**
@@ -59,12 +67,18 @@ interface Line {
   since: number;
   /** What the holder started from: passed on when it is overtaken, while that save is in flight. */
   given: Passed;
-  readonly waiting: Array<(passed: Passed) => void>;
+  /**
+   * The holder is still loading its session: as far as we know, waiting on the store. When its turn
+   * runs out so, everyone waiting goes at once (in parallel, each with its wait charged to its store
+   * budget), rather than one more `waitMs` each: they would only line up behind the same store.
+   */
+  loading: boolean;
+  readonly waiting: Array<(passed: Passed, stalled: boolean) => void>;
   /** Armed while someone waits: the holder's turn ends `waitMs` after it began, done or not. */
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-const DETACHED: Turn = { handover: undefined, release() {} };
+const DETACHED: Turn = { handover: undefined, stalled: false, release() {}, loaded() {} };
 
 /**
  * Requests of one session in this process take turns between load and commit: the next one starts
@@ -88,18 +102,18 @@ export class SessionTurns {
     const line = this.lines.get(key);
     if (line === undefined) {
       const holder = Symbol('turn');
-      this.lines.set(key, { holder, resting: undefined, since: Date.now(), given: undefined, waiting: [], timer: undefined });
+      this.lines.set(key, { holder, resting: undefined, since: Date.now(), given: undefined, loading: true, waiting: [], timer: undefined });
       return this.turnFor(key, holder, undefined);
     }
     if (line.holder === undefined) {
       const handover = line.resting?.ticket.state === 'pending' ? line.resting : undefined;
       const holder = Symbol('turn');
-      [line.holder, line.resting, line.since, line.given] = [holder, undefined, Date.now(), handover];
+      [line.holder, line.resting, line.since, line.given, line.loading] = [holder, undefined, Date.now(), handover, true];
       return this.turnFor(key, holder, handover);
     }
     return new Promise<Turn>((resolve) => {
-      // `pass` makes the new holder before it admits the waiter.
-      line.waiting.push((passed) => resolve(this.turnFor(key, line.holder!, passed)));
+      // `pass` makes the new holder before it admits the waiter; a stalled line lets it in detached.
+      line.waiting.push((passed, stalled) => resolve(stalled ? { ...DETACHED, handover: passed, stalled } : this.turnFor(key, line.holder!, passed)));
       this.arm(key, line);
     });
   }
@@ -118,10 +132,15 @@ export class SessionTurns {
   private turnFor(key: string, holder: symbol, handover: Passed): Turn {
     return {
       handover,
+      stalled: false,
       release: (next?: Passed) => {
         const line = this.lines.get(key);
         // Released already, or overtaken after waitMs: the line has moved on without it.
         if (line?.holder === holder) this.pass(key, line, next);
+      },
+      loaded: () => {
+        const line = this.lines.get(key);
+        if (line?.holder === holder) line.loading = false;
       },
     };
   }
@@ -136,8 +155,8 @@ export class SessionTurns {
       else this.lines.delete(key);
       return;
     }
-    [line.holder, line.since, line.given] = [Symbol('turn'), Date.now(), passed];
-    next(passed);
+    [line.holder, line.since, line.given, line.loading] = [Symbol('turn'), Date.now(), passed, true];
+    next(passed, false);
     if (line.waiting.length > 0) this.arm(key, line);
   }
 
@@ -149,7 +168,11 @@ export class SessionTurns {
       // Overtaken: the holder goes on alone, the next request reads the store itself, unless the
       // holder started from a save still in flight (the store holds the value before it).
       const given = typeof line.given === 'object' && line.given.ticket.state === 'pending' ? line.given : undefined;
-      if (this.lines.get(key) === line) this.pass(key, line, given);
+      if (this.lines.get(key) !== line) return;
+      if (line.loading) {
+        // Still waiting on the store: the holder keeps its place, the others go now, together.
+        for (const next of line.waiting.splice(0)) next(given, true);
+      } else this.pass(key, line, given);
     }, left);
   }
 }
