@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore, SessionTooLargeError, jsonSerializer } from 'koa-qsession';
+import { MemoryStore, SessionStoreError, SessionTooLargeError, jsonSerializer } from 'koa-qsession';
 import { SaveQueue } from '../../src/core/save-queue.js';
 import type { StoredValue } from '../../src/stored-value.js';
 
@@ -95,4 +95,41 @@ describe('the save queue', () => {
       assert.equal((await save('{"a":0,"b":2}', '{"a":0,"b":3}', { b: '3' })).status, 'ok', 'nothing left behind in the queue');
     });
   }
+
+  it('a save queued behind a slow one draws its wait on its own budget: it fails when that runs out, and nobody else with it', async () => {
+    const store = new MemoryStore();
+    await store.create('k', '{"a":0}', 60_000);
+    const slow = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A store taking 100 ms per write (a slow store, not a fault: nothing is injected).
+    const queue = new SaveQueue({
+      replace: async (key, expected, value, ttl, budget) => {
+        const started = performance.now();
+        await slow(100);
+        const result = await store.replace(key, expected, value, ttl);
+        if (budget) budget.spentMs += performance.now() - started;
+        return result;
+      },
+      merge(current, changes) {
+        const members = new Map(jsonSerializer.entries(current));
+        for (const change of changes) for (const [k, raw] of change) raw === null ? members.delete(k) : members.set(k, raw as string);
+        return jsonSerializer.assemble(members);
+      },
+      budgetMs: 300,
+    });
+    const save = (value: string, changes: Record<string, string>, spentMs: number) => {
+      const budget = { spentMs };
+      return { budget, outcome: queue.replace('k', { expected: '{"a":0}', value, changes: new Map(Object.entries(changes)), ttlMs: 60_000, budget }) };
+    };
+    const first = save('{"a":1}', { a: '1' }, 0);
+    const spent = save('{"a":0,"b":2}', { b: '2' }, 250); // its load took 250 ms of 300: 50 left, less than the write ahead
+    const fresh = save('{"a":0,"c":3}', { c: '3' }, 0);
+    const [a, b, c] = await Promise.allSettled([first.outcome, spent.outcome, fresh.outcome]);
+    assert.equal(a.status, 'fulfilled');
+    assert.equal(b.status, 'rejected');
+    assert.ok((b as PromiseRejectedResult).reason instanceof SessionStoreError);
+    assert.equal(spent.budget.spentMs, 300, 'the whole budget is spent');
+    assert.equal(c.status, 'fulfilled', 'the save with budget left does not fail because another had none');
+    assert.ok(fresh.budget.spentMs >= 190, `its wait and its write are charged (${fresh.budget.spentMs.toFixed(0)} ms)`);
+    assert.equal(await store.get('k'), '{"a":1,"c":3}', 'the failed save stored nothing');
+  });
 });

@@ -28,7 +28,10 @@ export interface SaveQueueDeps {
   replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number, budget?: StoreBudget): Promise<ReplaceResult>;
   /** `changes`, in order, applied on top of a stored value, assembled (throws SessionTooLargeError). */
   merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue;
-  /** How long a save may keep retrying against writers in other processes (`storeTimeout`). */
+  /**
+   * `storeTimeout`: how long a save may keep retrying against writers in other processes, and the
+   * whole of a request's store budget (a queued save's wait for the writes ahead draws on it too).
+   */
   readonly budgetMs: number;
   /** Told of each compare-and-set conflict (debug logging). */
   readonly onConflict?: ((key: string, attempt: number) => void) | undefined;
@@ -38,6 +41,12 @@ interface Waiter {
   readonly request: SaveRequest;
   resolve(outcome: SaveOutcome): void;
   reject(error: unknown): void;
+  /** Since when (performance.now()) its budget has not been charged: waiting for the writes ahead draws on it. */
+  unchargedSince: number;
+  /** Fails it when its budget runs out before its write is answered (a store slower than the budget). */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Settled or failed: later outcomes are ignored. */
+  done: boolean;
 }
 
 /** What this process knows of a session's stored value after its last write. */
@@ -75,7 +84,11 @@ export class SaveQueue {
     const lane = this.lanes.get(key);
     if (lane) {
       return new Promise<SaveOutcome>((resolve, reject) => {
-        lane.waiting.push({ request, resolve, reject });
+        const waiter = waiterFor(request, resolve, reject);
+        // Waiting for the saves ahead is waiting on the store: bounded by what is left of the budget.
+        const left = this.deps.budgetMs - (request.budget?.spentMs ?? 0);
+        waiter.timer = setTimeout(() => this.expire(waiter), Math.max(0, left));
+        lane.waiting.push(waiter);
       });
     }
     const fresh: Lane = { waiting: [], known: undefined };
@@ -102,7 +115,7 @@ export class SaveQueue {
       (result) => {
         if (result.status === 'conflict') {
           return new Promise<SaveOutcome>((resolve, reject) => {
-            const batch = [{ request, resolve, reject }];
+            const batch = [waiterFor(request, resolve, reject)];
             void this.attempts(key, lane, batch, expected, value, started, result).then(() => this.drain(key, lane));
           });
         }
@@ -131,10 +144,22 @@ export class SaveQueue {
     this.lanes.delete(key);
   }
 
+  /** A queued save's budget ran out before its write was answered: it fails (its write may still land). */
+  private expire(waiter: Waiter): void {
+    if (waiter.done) return;
+    if (waiter.request.budget) waiter.request.budget.spentMs = this.deps.budgetMs;
+    fail(waiter, new SessionStoreError('replace', `waited for the saves of its session ahead of it and for the store longer than its storeTimeout of ${this.deps.budgetMs} ms`));
+  }
+
   /** One write for a batch of waiters; settles every one of them, never throws. */
   private async write(key: string, lane: Lane, waiting: Waiter[]): Promise<void> {
-    const batch = withoutOrphans(waiting);
+    const batch = withoutOrphans(waiting.filter((waiter) => !waiter.done));
     if (batch.length === 0) return;
+    const now = performance.now();
+    for (const waiter of batch) {
+      if (waiter.request.budget) waiter.request.budget.spentMs += now - waiter.unchargedSince;
+      waiter.unchargedSince = now;
+    }
     if (lane.known === MISSING) {
       // The session is gone (destroyed or expired): a replace never brings it back.
       for (const waiter of batch) settle(waiter, { status: 'missing' });
@@ -165,9 +190,14 @@ export class SaveQueue {
   private async attempts(key: string, lane: Lane, batch: Waiter[], expected: StoredValue, value: StoredValue, started: number, first?: ReplaceResult): Promise<void> {
     const last = batch[batch.length - 1]!.request;
     const deadline = started + this.deps.budgetMs;
+    // The batch's write is bounded by the budget with the most left (a waiter never fails because
+    // another had spent more: each is failed by its own timer instead); each is charged what it took.
+    const write = batchBudget(batch);
+    let charged = write.spentMs;
     try {
       for (let attempt = 0; ; attempt++) {
-        const result = attempt === 0 && first !== undefined ? first : await this.deps.replace(key, expected, value, last.ttlMs, last.budget);
+        const result = attempt === 0 && first !== undefined ? first : await this.deps.replace(key, expected, value, last.ttlMs, write);
+        charged = charge(batch, write, charged);
         if (result.status === 'ok') {
           lane.known = value;
           for (const waiter of batch) settle(waiter, { status: 'ok', value });
@@ -185,6 +215,7 @@ export class SaveQueue {
         if (attempt > 0) await contentionPause(attempt, deadline);
       }
     } catch (error) {
+      charge(batch, write, charged);
       if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
       // What is stored now is unknown: the next batch starts from its own loaded value.
       lane.known = undefined;
@@ -198,14 +229,42 @@ export class SaveQueue {
   }
 }
 
+function waiterFor(request: SaveRequest, resolve: (outcome: SaveOutcome) => void, reject: (error: unknown) => void): Waiter {
+  return { request, resolve, reject, unchargedSince: performance.now(), timer: undefined, done: false };
+}
+
 function settle(waiter: Waiter, outcome: SaveOutcome): void {
+  if (waiter.done) return;
+  waiter.done = true;
+  clearTimeout(waiter.timer);
   if (waiter.request.ticket) waiter.request.ticket.state = 'settled';
   waiter.resolve(outcome);
 }
 
 function fail(waiter: Waiter, error: unknown): void {
+  if (waiter.done) return;
+  waiter.done = true;
+  clearTimeout(waiter.timer);
   if (waiter.request.ticket) waiter.request.ticket.state = 'failed';
   waiter.reject(error);
+}
+
+/** What a batch's write may spend: as much as its waiter with the most budget left. */
+function batchBudget(batch: Waiter[]): StoreBudget {
+  let spentMs = Infinity;
+  for (const waiter of batch) spentMs = Math.min(spentMs, waiter.request.budget?.spentMs ?? 0);
+  return { spentMs };
+}
+
+/** Charges every waiter of a batch what the batch's write spent beyond `charged`; returns the new mark. */
+function charge(batch: Waiter[], write: StoreBudget, charged: number): number {
+  const spent = write.spentMs - charged;
+  const now = performance.now();
+  for (const waiter of batch) {
+    if (spent > 0 && waiter.request.budget) waiter.request.budget.spentMs += spent;
+    waiter.unchargedSince = now;
+  }
+  return write.spentMs;
 }
 
 /**
