@@ -208,6 +208,11 @@ export class SaveQueue {
           for (const waiter of batch) settle(waiter, { status: 'missing' });
           return;
         }
+        // Every waiter of the batch ran out of budget meanwhile: nobody is left to write for.
+        if (batch.every((waiter) => waiter.done)) {
+          lane.known = result.current;
+          return;
+        }
         // Another process wrote in between: these changes on top of what it stored.
         this.deps.onConflict?.(key, attempt + 1);
         expected = result.current;
