@@ -173,14 +173,16 @@ describe('session turns (turnWait)', () => {
 });
 
 describe('session turns and a login or logout (the old cookie never wins)', () => {
+  // The login takes 120 ms (turnWait 2 s), so the request sent 5 ms after it is in line before it
+  // answers even on a loaded machine; a request that comes after the answer is the last spec's case.
   it('a write that waited behind a login (regenerate) sends no cookie: the login stands', async () => {
-    const { client } = await start();
+    const { client } = await start({ turnWait: 2000 });
     for (let run = 0; run < 10; run++) {
       const browser = client();
       await browser.get('/increment');
       const old = browser.cookieHeader!;
       // The write leaves the browser during the login, with the old cookie, and waits for its turn.
-      const [login, late] = await Promise.all([browser.get('/login?ms=20'), sleep(5).then(() => browser.get('/set', { cookie: old }))]);
+      const [login, late] = await Promise.all([browser.get('/login?ms=120'), sleep(5).then(() => browser.get('/set', { cookie: old }))]);
       assert.equal(login.status, 200);
       assert.equal(late.status, 200);
       assert.deepEqual(late.setCookies, [], 'the late write does not replace the login cookie');
@@ -189,11 +191,11 @@ describe('session turns and a login or logout (the old cookie never wins)', () =
   });
 
   it('a destroy that waited behind a login does not clear the login cookie either', async () => {
-    const { client } = await start();
+    const { client } = await start({ turnWait: 2000 });
     const browser = client();
     await browser.get('/increment');
     const old = browser.cookieHeader!;
-    const [, late] = await Promise.all([browser.get('/login?ms=20'), sleep(5).then(() => browser.get('/destroy?ms=0', { cookie: old }))]);
+    const [, late] = await Promise.all([browser.get('/login?ms=120'), sleep(5).then(() => browser.get('/destroy?ms=0', { cookie: old }))]);
     assert.deepEqual(late.setCookies, []);
     assert.equal((JSON.parse((await browser.get('/dump')).text) as { user?: string }).user, 'ann');
   });
@@ -218,17 +220,24 @@ class GatedStore extends RecordingStore {
   }
 }
 
+const ok = { isStatic: false, failed: false };
+
+/** A lifecycle (turnWait 50 ms) over a gated store, a session holding `count: 0`, and the gate closed: saves wait for `open()`. */
+async function gatedSession() {
+  const store = new GatedStore(new MemoryStore());
+  const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
+  const seed = lc.fresh(false);
+  seed.session.count = 0;
+  await lc.commit(seed, ok);
+  lc.release(seed);
+  let open!: () => void;
+  store.gate = new Promise((resolve) => (open = resolve));
+  return { lc, seed, open };
+}
+
 describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', () => {
   it('a request behind a reader that started from a save still in flight starts from that save, however old', async () => {
-    const store = new GatedStore(new MemoryStore());
-    const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
-    const ok = { isStatic: false, failed: false };
-    const seed = lc.fresh(false);
-    seed.session.count = 0;
-    await lc.commit(seed, ok);
-    lc.release(seed);
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
+    const { lc, seed, open } = await gatedSession();
     try {
       const writer = await lc.open(seed.id);
       writer.session.count = (writer.session.count as number) + 1;
@@ -258,15 +267,7 @@ describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', (
 
 describe('session turns and a save slower than turnWait, behind a slow turn (lifecycle, no HTTP)', () => {
   it('a request that overtakes a slow turn still starts from the save in flight before it', async () => {
-    const store = new GatedStore(new MemoryStore());
-    const lc = new Lifecycle({ options: resolveOptions({ turnWait: 50 }), store, serializer: jsonSerializer, events: createEvents() });
-    const ok = { isStatic: false, failed: false };
-    const seed = lc.fresh(false);
-    seed.session.count = 0;
-    await lc.commit(seed, ok);
-    lc.release(seed);
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
+    const { lc, seed, open } = await gatedSession();
     try {
       const writer = await lc.open(seed.id);
       writer.session.count = (writer.session.count as number) + 1;
