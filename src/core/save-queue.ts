@@ -155,11 +155,7 @@ export class SaveQueue {
   private async write(key: string, lane: Lane, waiting: Waiter[]): Promise<void> {
     const batch = withoutOrphans(waiting.filter((waiter) => !waiter.done));
     if (batch.length === 0) return;
-    const now = performance.now();
-    for (const waiter of batch) {
-      if (waiter.request.budget) waiter.request.budget.spentMs += now - waiter.unchargedSince;
-      waiter.unchargedSince = now;
-    }
+    charge(batch); // the wait for the writes ahead
     if (lane.known === MISSING) {
       // The session is gone (destroyed or expired): a replace never brings it back.
       for (const waiter of batch) settle(waiter, { status: 'missing' });
@@ -190,14 +186,12 @@ export class SaveQueue {
   private async attempts(key: string, lane: Lane, batch: Waiter[], expected: StoredValue, value: StoredValue, started: number, first?: ReplaceResult): Promise<void> {
     const last = batch[batch.length - 1]!.request;
     const deadline = started + this.deps.budgetMs;
-    // The batch's write is bounded by the budget with the most left (a waiter never fails because
-    // another had spent more: each is failed by its own timer instead); each is charged what it took.
-    const write = batchBudget(batch);
-    let charged = write.spentMs;
     try {
       for (let attempt = 0; ; attempt++) {
-        const result = attempt === 0 && first !== undefined ? first : await this.deps.replace(key, expected, value, last.ttlMs, write);
-        charged = charge(batch, write, charged);
+        // Bounded by the budget with the most left (a waiter never fails because another had spent
+        // more: each is failed by its own timer instead); each is charged what the write took.
+        const result = attempt === 0 && first !== undefined ? first : await this.deps.replace(key, expected, value, last.ttlMs, mostLeft(batch));
+        charge(batch);
         if (result.status === 'ok') {
           lane.known = value;
           for (const waiter of batch) settle(waiter, { status: 'ok', value });
@@ -220,7 +214,7 @@ export class SaveQueue {
         if (attempt > 0) await contentionPause(attempt, deadline);
       }
     } catch (error) {
-      charge(batch, write, charged);
+      charge(batch);
       if (error instanceof SessionTooLargeError && batch.length > 1) return this.oneByOne(key, lane, batch);
       // What is stored now is unknown: the next batch starts from its own loaded value.
       lane.known = undefined;
@@ -254,22 +248,20 @@ function fail(waiter: Waiter, error: unknown): void {
   waiter.reject(error);
 }
 
-/** What a batch's write may spend: as much as its waiter with the most budget left. */
-function batchBudget(batch: Waiter[]): StoreBudget {
+/** A budget for a batch's write: a copy of its waiter's with the most left (the guard charges the copy). */
+function mostLeft(batch: Waiter[]): StoreBudget {
   let spentMs = Infinity;
   for (const waiter of batch) spentMs = Math.min(spentMs, waiter.request.budget?.spentMs ?? 0);
   return { spentMs };
 }
 
-/** Charges every waiter of a batch what the batch's write spent beyond `charged`; returns the new mark. */
-function charge(batch: Waiter[], write: StoreBudget, charged: number): number {
-  const spent = write.spentMs - charged;
+/** Charges each waiter's budget the time since it was last charged (waiting in the lane, or the batch's write). */
+function charge(batch: Waiter[]): void {
   const now = performance.now();
   for (const waiter of batch) {
-    if (spent > 0 && waiter.request.budget) waiter.request.budget.spentMs += spent;
+    if (waiter.request.budget) waiter.request.budget.spentMs += now - waiter.unchargedSince;
     waiter.unchargedSince = now;
   }
-  return write.spentMs;
 }
 
 /**
