@@ -1,6 +1,6 @@
 import type { StoredValue } from '../stored-value.js';
 import type { SessionRecord } from './record.js';
-import { FROM_STORE, RETIRED, SessionTurns, type Handover, type Passed, type SaveTicket, type Turn } from './turns.js';
+import { FROM_STORE, inFlight, RETIRED, SessionTurns, type Handover, type Passed, type SaveTicket, type Turn } from './turns.js';
 
 /** A loaded record's place in its session's line. */
 interface Held {
@@ -37,7 +37,7 @@ export class RecordTurns {
    */
   startingPoint(passed: Passed): Handover | undefined {
     if (typeof passed !== 'object' || passed.ticket.state === 'failed') return undefined;
-    if (passed.readAt === undefined || passed.ticket.state === 'pending') return passed;
+    if (passed.readAt === undefined || inFlight(passed)) return passed;
     return Date.now() - passed.readAt <= this.waitMs ? passed : undefined;
   }
 

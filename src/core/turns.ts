@@ -37,6 +37,11 @@ export const RETIRED = 'retired';
 /** What a turn passes on: a value to start from, the news that the id was retired, or nothing (read the store). */
 export type Passed = Handover | typeof RETIRED | undefined;
 
+/** The handover in `passed` while its save is in flight (the store still holds the value before it). */
+export function inFlight(passed: Passed): Handover | undefined {
+  return typeof passed === 'object' && passed.ticket.state === 'pending' ? passed : undefined;
+}
+
 /** A request's place in its session's line. */
 export interface Turn {
   /** What the request before left (undefined: read the store, as a first request does). */
@@ -106,7 +111,7 @@ export class SessionTurns {
       return this.turnFor(key, holder, undefined);
     }
     if (line.holder === undefined) {
-      const handover = line.resting?.ticket.state === 'pending' ? line.resting : undefined;
+      const handover = inFlight(line.resting);
       const holder = Symbol('turn');
       [line.holder, line.resting, line.since, line.given, line.loading] = [holder, undefined, Date.now(), handover, true];
       return this.turnFor(key, holder, handover);
@@ -151,7 +156,8 @@ export class SessionTurns {
     line.timer = undefined;
     const next = line.waiting.shift();
     if (next === undefined) {
-      if (typeof passed === 'object' && passed.ticket.state === 'pending') [line.holder, line.resting] = [undefined, passed];
+      const resting = inFlight(passed);
+      if (resting) [line.holder, line.resting] = [undefined, resting];
       else this.lines.delete(key);
       return;
     }
@@ -167,8 +173,8 @@ export class SessionTurns {
       line.timer = undefined;
       // Overtaken: the holder goes on alone, the next request reads the store itself, unless the
       // holder started from a save still in flight (the store holds the value before it).
-      const given = typeof line.given === 'object' && line.given.ticket.state === 'pending' ? line.given : undefined;
       if (this.lines.get(key) !== line) return;
+      const given = inFlight(line.given);
       if (line.loading) {
         // Still waiting on the store: the holder keeps its place, the others go now, together.
         for (const next of line.waiting.splice(0)) next(given, true);
