@@ -80,6 +80,16 @@ async function start(options: QSessionOptions = {}, store = new FlakyStore(new M
   return { store, client: () => new Client(served.url) };
 }
 
+/** A browser whose session was incremented once, then 4 parallel requests of `path`: their replies, and the store reads they made. */
+async function burst(options: QSessionOptions, path: string) {
+  const { store, client } = await start(options);
+  const browser = client();
+  await browser.get('/increment');
+  store.reset();
+  const replies = await Promise.all(Array.from({ length: 4 }, () => browser.get(path)));
+  return { replies, gets: store.calls.filter((call) => call.startsWith('get')).length, calls: store.calls.join(', ') };
+}
+
 describe('session turns (turnWait)', () => {
   it('16 parallel increments of one session: every one counted, each answer a different count', async () => {
     const { client } = await start();
@@ -100,32 +110,20 @@ describe('session turns (turnWait)', () => {
   });
 
   it('a request behind a writer starts from its value: no store read of its own', async () => {
-    const { store, client } = await start();
-    const browser = client();
-    await browser.get('/increment');
-    store.reset();
-    await Promise.all(Array.from({ length: 4 }, () => browser.get('/increment?ms=30')));
-    assert.equal(store.calls.filter((call) => call.startsWith('get')).length, 1, store.calls.join(', '));
+    const { gets, calls } = await burst({}, '/increment?ms=30');
+    assert.equal(gets, 1, calls);
   });
 
   it('a reader behind a reader starts from what that one loaded, while it is younger than turnWait', async () => {
-    const { store, client } = await start({ turnWait: 1000 });
-    const browser = client();
-    await browser.get('/increment');
-    store.reset();
-    const replies = await Promise.all(Array.from({ length: 4 }, () => browser.get('/read?ms=30')));
+    const { replies, gets, calls } = await burst({ turnWait: 1000 }, '/read?ms=30');
     assert.deepEqual(replies.map((r) => r.text), ['1', '1', '1', '1']);
-    assert.equal(store.calls.filter((call) => call.startsWith('get')).length, 1, store.calls.join(', '));
+    assert.equal(gets, 1, calls);
   });
 
   it('a line of readers longer than turnWait reads the store again', async () => {
-    const { store, client } = await start({ turnWait: 50 });
-    const browser = client();
-    await browser.get('/increment');
-    store.reset();
     // Each turn takes 30 ms: the value the first reader loaded is over 50 ms old by the third.
-    await Promise.all(Array.from({ length: 4 }, () => browser.get('/read?ms=30')));
-    assert.ok(store.calls.filter((call) => call.startsWith('get')).length >= 2, store.calls.join(', '));
+    const { gets, calls } = await burst({ turnWait: 50 }, '/read?ms=30');
+    assert.ok(gets >= 2, calls);
   });
 
   it('a request that comes while the last save is still in flight starts from that save, not from the store', async () => {
@@ -235,13 +233,18 @@ async function gatedSession() {
   return { lc, seed, open };
 }
 
+/** `session.count += 1` on a loaded record, then its commit (whose save waits at the gate). */
+function increment(lc: Lifecycle, record: Awaited<ReturnType<Lifecycle['open']>>) {
+  record.session.count = (record.session.count as number) + 1;
+  return lc.commit(record, ok);
+}
+
 describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', () => {
   it('a request behind a reader that started from a save still in flight starts from that save, however old', async () => {
     const { lc, seed, open } = await gatedSession();
     try {
       const writer = await lc.open(seed.id);
-      writer.session.count = (writer.session.count as number) + 1;
-      const written = lc.commit(writer, ok);
+      const written = increment(lc, writer);
       // A quick reader starts from the writer's value and passes it on.
       const reader = await lc.open(seed.id);
       assert.equal(reader.session.count, 1);
@@ -251,8 +254,7 @@ describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', (
       await sleep(80);
       const late = await lc.open(seed.id);
       assert.equal(late.session.count, 1, 'it starts from the save in flight, not from the older stored value');
-      late.session.count = (late.session.count as number) + 1;
-      const lateWritten = lc.commit(late, ok);
+      const lateWritten = increment(lc, late);
       open();
       await written;
       await lateWritten;
@@ -263,23 +265,19 @@ describe('session turns and a save slower than turnWait (lifecycle, no HTTP)', (
       open();
     }
   });
-});
 
-describe('session turns and a save slower than turnWait, behind a slow turn (lifecycle, no HTTP)', () => {
   it('a request that overtakes a slow turn still starts from the save in flight before it', async () => {
     const { lc, seed, open } = await gatedSession();
     try {
       const writer = await lc.open(seed.id);
-      writer.session.count = (writer.session.count as number) + 1;
-      const written = lc.commit(writer, ok);
+      const written = increment(lc, writer);
       // The next turn starts from the writer's value and goes on past turnWait (a slow handler).
       const slow = await lc.open(seed.id);
       assert.equal(slow.session.count, 1);
       // The one after it goes ahead after turnWait; the writer's save has still not landed.
       const late = await lc.open(seed.id);
       assert.equal(late.session.count, 1, 'it starts from the save in flight, not from the older stored value');
-      late.session.count = (late.session.count as number) + 1;
-      const lateWritten = lc.commit(late, ok);
+      const lateWritten = increment(lc, late);
       open();
       await written;
       await lateWritten;
