@@ -14,6 +14,12 @@ export interface ReliabilityApp {
   readonly sessions: QSessionMiddleware;
   /** How long each request spent in the session middleware and the handler, in ms, server-side. */
   readonly timings: number[];
+  /**
+   * Beside each timing: the CPU (ms) the process's main thread used meanwhile, this request's work and
+   * whatever ran beside it. Tells a request slowed by work from one slowed by the machine (see
+   * spec/reliability/hung-store.spec.ts).
+   */
+  readonly cpu: number[];
   entered(gate: string): Promise<void>;
   open(gate: string): void;
   close(): Promise<void>;
@@ -36,13 +42,17 @@ export async function startReliabilityApp(options: QSessionOptions): Promise<Rel
     return entry;
   };
   const timings: number[] = [];
+  const cpu: number[] = [];
   // Measured around the session middleware, so a loaded machine's HTTP client overhead is left out.
   app.use(async (_ctx, next) => {
     const started = performance.now();
+    const cpuBefore = mainThreadCpu();
     try {
       await next();
     } finally {
       timings.push(performance.now() - started);
+      const used = mainThreadCpu(cpuBefore);
+      cpu.push((used.user + used.system) / 1000);
     }
   });
   app.use(sessions);
@@ -87,6 +97,7 @@ export async function startReliabilityApp(options: QSessionOptions): Promise<Rel
     url: served.url,
     sessions,
     timings,
+    cpu,
     entered: (name) => gate(name).enteredP,
     open: (name) => gate(name).release(),
     async close() {
@@ -94,4 +105,13 @@ export async function startReliabilityApp(options: QSessionOptions): Promise<Rel
       if (options.store === undefined) await sessions.close();
     },
   };
+}
+
+/**
+ * The main thread's CPU usage (where the app, the library and the HTTP clients run): the process's
+ * figure would count V8's compiler and GC threads too. Node 22.19+ has it; elsewhere the process's
+ * figure, which only errs towards more.
+ */
+function mainThreadCpu(previous?: NodeJS.CpuUsage): NodeJS.CpuUsage {
+  return process.threadCpuUsage ? process.threadCpuUsage(previous) : process.cpuUsage(previous);
 }
