@@ -3,13 +3,12 @@ import { SessionDecodeError, SessionStoreError } from '../errors.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type { StoredValue } from '../stored-value.js';
 import type { ReplaceResult, SessionStore } from '../stores/store.js';
-import { sameClient } from './address.js';
 import { debug, debugEnabled } from './debug.js';
 import type { SessionEvents } from './events.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import { entryCodecFor, type EntryCodec } from './entry-codec.js';
 import { METADATA_KEYS, pastMaxAge } from './metadata.js';
-import { comparablePin } from './pin-rule.js';
+import { pinMatches } from './pin-rule.js';
 import { SessionRecord } from './record.js';
 import { RetiredIds } from './retired-ids.js';
 import { SaveQueue } from './save-queue.js';
@@ -201,15 +200,13 @@ export class Lifecycle {
     let adopted = false;
     if (address !== undefined) {
       const pinned = metaOf(record, '_addr');
-      // A pin written by another rule (Quart's raw X-Forwarded-For chain) is neither compared nor replaced.
-      const comparable = comparablePin(pinned);
       if (pinned === undefined) {
         record.setMeta('_addr', address);
         adopted = true;
-      } else if (comparable !== undefined && !sameClient(comparable, address, options.pinning)) {
+      } else if (!pinMatches(pinned, { address }, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
-        events.emit('pin-mismatch', { session: idLabel(id), expected: comparable, actual: address });
+        events.emit('pin-mismatch', { session: idLabel(id), expected: String(pinned), actual: address });
         await this.discard(key, record);
         return this.fresh(true, address, budget);
       }
