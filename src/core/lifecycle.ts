@@ -65,6 +65,8 @@ export interface LifecycleDeps {
 export interface OpenContext {
   /** The normalised client address; given only when `hijackProtection` is on. */
   readonly address?: string;
+  /** The raw X-Forwarded-For header, given with `address` when a Quart app pins by it (`quartPinning: 'forwarded-for'`). */
+  readonly forwardedFor?: string;
 }
 
 /** A save's decision before the cookie's expiry is known. */
@@ -120,7 +122,7 @@ export class Lifecycle {
       if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
       return this.fresh(true, context.address);
     }
-    return this.load(cookieId, context.address);
+    return this.load(cookieId, context);
   }
 
   /**
@@ -140,7 +142,8 @@ export class Lifecycle {
    * Loads the session in its turn (see SessionTurns). The turn is released when the request hands its
    * save to the queue (`replace`), when it is refused here, or at the latest by `release()`.
    */
-  private async load(id: string, address: string | undefined): Promise<SessionRecord> {
+  private async load(id: string, context: OpenContext): Promise<SessionRecord> {
+    const address = context.address;
     const key = this.deps.options.keyPrefix + id;
     // One budget for every store call of this request (see StoreBudget).
     const budget = newStoreBudget();
@@ -153,7 +156,7 @@ export class Lifecycle {
     } else turn = entered;
     let record: SessionRecord;
     try {
-      record = await this.loadInTurn(id, key, address, turn, budget);
+      record = await this.loadInTurn(id, key, context, turn, budget);
     } catch (error) {
       turn.release();
       throw error;
@@ -163,7 +166,8 @@ export class Lifecycle {
     return record;
   }
 
-  private async loadInTurn(id: string, key: string, address: string | undefined, turn: Turn, budget: StoreBudget): Promise<SessionRecord> {
+  private async loadInTurn(id: string, key: string, context: OpenContext, turn: Turn, budget: StoreBudget): Promise<SessionRecord> {
+    const { address } = context;
     const { options, store, serializer, events } = this.deps;
     // The request before this one in its turn left the value its save is writing: start from it.
     const passed = turn.handover;
@@ -203,7 +207,7 @@ export class Lifecycle {
       if (pinned === undefined) {
         record.setMeta('_addr', address);
         adopted = true;
-      } else if (!pinMatches(pinned, { address }, options.pinning)) {
+      } else if (!pinMatches(pinned, { address, forwardedFor: context.forwardedFor }, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
         events.emit('pin-mismatch', { session: idLabel(id), expected: String(pinned), actual: address });

@@ -73,7 +73,7 @@ export class CookieExchange {
     const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
     let record: SessionRecord | Promise<SessionRecord>;
     try {
-      record = this.lifecycle.open(id, { address });
+      record = this.lifecycle.open(id, address === undefined || this.options.quartPinning !== 'forwarded-for' ? { address } : { address, forwardedFor: ctx.get('X-Forwarded-For') });
     } catch (error) {
       return this.openFailed(ctx, error, cookie, address);
     }
