@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandIPv6, normalizeAddress, sameClient } from '../../src/core/address.js';
+import { normalizeAddress, sameClient } from '../../src/core/address.js';
 import { forwardedFor } from '../../src/koa/client-address.js';
 
 describe('client addresses', () => {
@@ -23,11 +23,15 @@ describe('client addresses', () => {
     }
   });
 
-  it('expands IPv6 to eight groups', () => {
-    assert.deepEqual(expandIPv6('::'), [0, 0, 0, 0, 0, 0, 0, 0]);
-    assert.deepEqual(expandIPv6('1::'), [1, 0, 0, 0, 0, 0, 0, 0]);
-    assert.deepEqual(expandIPv6('::ffff:1.2.3.4'), [0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]);
-    assert.deepEqual(expandIPv6('2001:db8::8:800:200c:417a'), [0x2001, 0xdb8, 0, 0, 8, 0x800, 0x200c, 0x417a]);
+  it('gives every runtime the same canonical IPv6 text (RFC 5952: the first longest zero run compressed, a lone zero kept)', () => {
+    assert.equal(normalizeAddress('::'), '::');
+    assert.equal(normalizeAddress('1::'), '1::');
+    assert.equal(normalizeAddress('1:0:0:2:0:0:0:3'), '1:0:0:2::3');
+    assert.equal(normalizeAddress('1:0:0:2:0:0:3:4'), '1::2:0:0:3:4');
+    assert.equal(normalizeAddress('0:1:2:3:4:5:6:7'), '0:1:2:3:4:5:6:7');
+    assert.equal(normalizeAddress('::ffff:0:0'), '0.0.0.0');
+    assert.equal(normalizeAddress('::ffff:255.255.255.255'), '255.255.255.255');
+    assert.equal(normalizeAddress('2001:db8::8:800:200C:417A'), '2001:db8::8:800:200c:417a');
   });
 
   it('X-Forwarded-For: counts trusted hops from the right, never trusts the client-written left', () => {
@@ -49,5 +53,9 @@ describe('client addresses', () => {
     assert.ok(!sameClient('2001:db8:1:2::1', '2001:db8:1:3::1', 'subnet'));
     assert.ok(!sameClient('1.2.3.4', '::1', 'subnet'));
     assert.ok(!sameClient('unknown', 'unknown2', 'subnet'));
+    assert.ok(!sameClient('unverified', 'unverified', 'subnet'));
+    assert.ok(sameClient('fe80::1%eth0', 'fe80::2', 'subnet'), 'a zone id is not part of the address');
+    assert.ok(sameClient('1.2.3.0', '1.2.3.255', 'subnet'));
+    assert.ok(!sameClient('1.2.2.255', '1.2.3.0', 'subnet'));
   });
 });

@@ -1,14 +1,23 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 import type { PinningMode } from '../config/options.js';
 
 /** Longest address text looked at: the longest IPv6 text with a zone id fits easily. */
 export const MAX_ADDRESS_LENGTH = 64;
 
+/** The IPv4-mapped IPv6 range (`::ffff:0:0/96`): such an address is its IPv4 client. */
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+
 /**
  * A canonical text for an IP address, or undefined when `raw` is not one. IPv4-mapped IPv6
  * (`::ffff:1.2.3.4`) becomes `1.2.3.4`; IPv6 is lower-case, zero-compressed (RFC 5952) and loses
  * any zone id, so two spellings of one address compare equal.
+ *
+ * Node's `isIP` decides what is an address. The canonical IPv6 text is the WHATWG URL parser's
+ * (lower-case, the first longest run of two or more zero groups as `::`, as RFC 5952 says): unlike
+ * `net.SocketAddress`, which Bun leaves as written, it is the same text on every runtime we support.
  */
 export function normalizeAddress(raw: string | undefined | null): string | undefined {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_ADDRESS_LENGTH) return undefined;
@@ -16,55 +25,31 @@ export function normalizeAddress(raw: string | undefined | null): string | undef
   const family = isIP(text);
   if (family === 4) return text;
   if (family !== 6) return undefined;
-  const groups = expandIPv6(text);
-  if (groups === undefined) return undefined;
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  const address = withoutZone(text);
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined; // isIP said IPv6 and the URL parser disagrees: not an address we can pin by
   }
-  return compressIPv6(groups);
+  return MAPPED.check(canonical, 'ipv6') ? mappedIPv4(canonical) : canonical;
 }
 
-/** Eight 16-bit groups of an IPv6 address (already checked by `isIP`), or undefined. */
-export function expandIPv6(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  const zone = text.indexOf('%');
-  if (zone !== -1) text = text.slice(0, zone);
-  // A dotted IPv4 tail (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) stands for the last two groups.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const octets = tail.split('.').map(Number);
-    if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return undefined;
-    text = `${text.slice(0, lastColon + 1)}${((octets[0]! << 8) | octets[1]!).toString(16)}:${((octets[2]! << 8) | octets[3]!).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (part: string | undefined): number[] => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const head = parse(halves[0]);
-  const rest = parse(halves[1]);
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...rest];
-  return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+/**
+ * The IPv4 address inside a canonical IPv4-mapped text. Its first five groups are zero, the longest
+ * zero run, so the canonical text is always `::ffff:<hi>:<lo>`.
+ */
+function mappedIPv4(canonical: string): string | undefined {
+  const groups = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!groups) return undefined;
+  const [high, low] = [parseInt(groups[1]!, 16), parseInt(groups[2]!, 16)];
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }
 
-/** RFC 5952 text: the longest run of two or more zero groups (leftmost on a tie) becomes `::`. */
-function compressIPv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+/** A zone id (`fe80::1%eth0`) names an interface of the host, not part of the client's address. */
+function withoutZone(address: string): string {
+  const zone = address.indexOf('%');
+  return zone === -1 ? address : address.slice(0, zone);
 }
 
 /**
@@ -81,7 +66,14 @@ export function sameClient(a: string, b: string, mode: PinningMode): boolean {
   if (mode === 'exact') return false;
   const family = isIP(a);
   if (family !== isIP(b) || family === 0) return false;
-  if (family === 4) return a.slice(0, a.lastIndexOf('.')) === b.slice(0, b.lastIndexOf('.'));
-  const [x, y] = [expandIPv6(a), expandIPv6(b)];
-  return x !== undefined && y !== undefined && x.slice(0, 4).every((g, i) => g === y[i]);
+  // `subnet` compares a /24 of IPv4, a /64 of IPv6.
+  const [type, prefix] = family === 4 ? (['ipv4', 24] as const) : (['ipv6', 64] as const);
+  // A one-rule BlockList per comparison: Node matches the prefix on the parsed bytes.
+  const subnet = new BlockList();
+  try {
+    subnet.addSubnet(withoutZone(a), prefix, type);
+    return subnet.check(withoutZone(b), type);
+  } catch {
+    return false; // an address Node's parser refuses matches nothing
+  }
 }
