@@ -17,7 +17,10 @@ export const DEFAULTS = {
   idFormat: 'base64url',
   serializer: 'tagged-json',
   storeTimeout: 1000,
-  turnWait: 100,
+  turnWait: 1000,
+  onConflict: 'fail',
+  /** How long a writer's store lease (option `lock`) lives if its holder never releases it (a crashed process). */
+  lockTtl: 10_000,
   onStoreError: 'fail',
   maxSize: 1024 * 1024,
   hijackProtection: false,

@@ -115,6 +115,47 @@ export class SessionDecodeError extends QSessionError {
   }
 }
 
+/**
+ * A key this request changed was also changed by another save after this request read it
+ * (`keys`), or the session was retired (login / logout) or expired while the request ran
+ * (`reason: 'gone'`). Nothing of the request was stored. Answered 409 (`expose`: the message names
+ * keys, never values); retrying the request (it reads the session anew) is safe.
+ */
+export class SessionConflictError extends QSessionError {
+  readonly keys: readonly string[];
+  readonly reason: 'changed' | 'gone';
+  readonly status = 409;
+  readonly expose = true;
+  constructor(keys: readonly string[], reason: 'changed' | 'gone') {
+    super(
+      'ERR_QSESSION_CONFLICT',
+      reason === 'gone'
+        ? 'koa-qsession: the session ended (logged out, regenerated or expired) while this request ran; its changes were not saved'
+        : `koa-qsession: another request changed ${keys.map((key) => JSON.stringify(key.slice(0, 64))).join(', ')} after this one read it; this request's changes were not saved`,
+    );
+    this.keys = keys;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The request's cookie names a stored session this app cannot read (another app's: Flask-Session's
+ * pickle or msgpack) and the handler changed the session. Nothing is written and the cookie is left
+ * as it is, so the other app's user stays logged in. Answered 409.
+ */
+export class SessionForeignError extends QSessionError {
+  readonly session: string;
+  readonly status = 409;
+  readonly expose = true;
+  constructor(session: string) {
+    super(
+      'ERR_QSESSION_FOREIGN',
+      `koa-qsession: the session cookie names a stored session (${session}) this app's serializer cannot read, probably another app's; it was left alone and this request's session changes were not saved`,
+    );
+    this.session = session;
+  }
+}
+
 // The kinds: written out, not taken from `name`, which a minifier may change in one build only.
 for (const [constructor, kind] of [
   [QSessionError, 'QSessionError'],
@@ -125,6 +166,8 @@ for (const [constructor, kind] of [
   [SessionTooLargeError, 'SessionTooLargeError'],
   [SessionDecodeError, 'SessionDecodeError'],
   [SessionValueDecodeError, 'SessionValueDecodeError'],
+  [SessionConflictError, 'SessionConflictError'],
+  [SessionForeignError, 'SessionForeignError'],
 ] as const) {
   Object.defineProperty(constructor, ERROR_KIND, { value: kind });
 }

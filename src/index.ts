@@ -28,6 +28,8 @@ export {
   SessionTooLargeError,
   SessionDecodeError,
   SessionValueDecodeError,
+  SessionConflictError,
+  SessionForeignError,
 } from './errors.js';
 export type { SessionStore, StoredValue, ReplaceResult, UserSessionIndex } from './stores/store.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
@@ -46,7 +48,8 @@ export {
 export { fromKoaSessionStore, type KoaSessionStoreLike, type KoaSessionRecord, type KoaSessionStoreAdapterOptions } from './stores/foreign/koa-session-store.js';
 export type { KeyedSerializer, Serializer } from './serializers/serializer.js';
 export { jsonSerializer } from './serializers/json.js';
-export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions } from './serializers/tagged-json/index.js';
+export { TaggedJsonSerializer, taggedJsonSerializer, type RegisterOptions, type TaggedJsonOptions } from './serializers/tagged-json/index.js';
+export type { DateFormat } from './serializers/tagged-json/dates.js';
 export type { JSONTag } from './serializers/tagged-json/tags.js';
 export { v8Serializer } from './serializers/v8.js';
 export type { SerializerName } from './serializers/index.js';

@@ -62,6 +62,9 @@ export type StoreErrorPolicy =
   | 'anonymous'
   | ((error: SessionStoreError, ctx: Context) => void | Promise<void>);
 
+/** See `onConflict`. */
+export type ConflictPolicy = 'fail' | 'overwrite';
+
 export type BuiltinStoreType = 'memory' | 'redis' | 'memcached' | 'filesystem';
 
 export interface QSessionOptions {
@@ -112,11 +115,32 @@ export interface QSessionOptions {
   /** Longest wait for one store operation, in ms. Default 1000. */
   storeTimeout?: number;
   /**
-   * Requests of one session in this process take turns from load to commit, so parallel
-   * read-modify-writes (`session.count += 1`) lose no update; this is the longest a request waits for
-   * the one before it, in ms, before going ahead in parallel. 0: no turns. Default 100.
+   * Requests that write (see `isWriter`) of one session wait for each other, in this process (and with
+   * `lock`, across processes), from load to commit, so parallel read-modify-writes
+   * (`session.count += 1`) neither conflict nor lose an update. This is the longest a writer waits,
+   * in ms, before it goes ahead in parallel (a conflicting change then fails with
+   * `SessionConflictError`, see `onConflict`). Readers never wait. 0: writers do not wait. Default 1000.
    */
   turnWait?: number;
+  /**
+   * Which requests write, and so wait for the writers of their session before loading it. Default: every
+   * method but GET, HEAD and OPTIONS (the safe methods a browser fires in parallel). A GET that writes
+   * (a flash message, a visit counter) is still saved, by compare-and-set, without waiting.
+   */
+  isWriter?: (ctx: Context) => boolean;
+  /**
+   * A key this request changed was also changed by another save after this request read it:
+   * `'fail'` (default) answers 409 with `SessionConflictError` and stores none of the request's
+   * changes, so nothing acknowledged is lost; `'overwrite'` lets this request's value win. Both emit
+   * the `conflict` event. Changes to different keys always merge.
+   */
+  onConflict?: ConflictPolicy;
+  /**
+   * Orders a session's writers across processes (node:cluster, PM2, replicas) with a lease in the store,
+   * taken by writers only (never by readers) and released when the write lands, or after `ttl` ms if
+   * its process dies (default 10000). Writers wait for it within `turnWait`. Default false.
+   */
+  lock?: boolean | { ttl?: number };
   /** Store failure: `fail` answers 503 (default), `anonymous` carries on without a session, or your function. */
   onStoreError?: StoreErrorPolicy;
   /** Largest serialized session in bytes; larger ones are refused with `SessionTooLargeError`. Default 1 MiB. */
@@ -182,6 +206,9 @@ export interface ResolvedOptions {
   idFormat: IdFormat;
   storeTimeout: number;
   turnWait: number;
+  onConflict: ConflictPolicy;
+  lock: { readonly ttl: number } | undefined;
+  isWriter: ((ctx: Context) => boolean) | undefined;
   onStoreError: StoreErrorPolicy;
   maxSize: number;
   hijackProtection: boolean;

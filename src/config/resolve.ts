@@ -15,6 +15,7 @@ const OPTION_NAMES: { readonly [K in keyof Required<QSessionOptions>]: true } = 
   permanent: true, lifetime: true, rolling: true, explicit: true, staticFile: true, isStatic: true, cookie: true, idFormat: true,
   serializer: true, storeTimeout: true, turnWait: true, onStoreError: true, maxSize: true, hijackProtection: true, reverseProxy: true,
   proxyHops: true, getClientIp: true, pinning: true, quartPinning: true, keys: true, maxAge: true, userKey: true,
+  onConflict: true, lock: true, isWriter: true,
 };
 export const KNOWN_OPTIONS: readonly string[] = Object.keys(OPTION_NAMES);
 const COOKIE_OPTION_NAMES: { readonly [K in keyof Required<SessionCookieOptions>]: true } = {
@@ -51,7 +52,10 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
       'must be "base64url" or "uuid"'),
     storeTimeout: positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
     turnWait: check('turnWait', options.turnWait, DEFAULTS.turnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
-      'must be a whole number of ms from 0 (no turns) to 60000'),
+      'must be a whole number of ms from 0 (writers do not wait for each other) to 60000'),
+    onConflict: check('onConflict', options.onConflict, DEFAULTS.onConflict, (v) => v === 'fail' || v === 'overwrite', 'must be "fail" or "overwrite"'),
+    lock: resolveLock(options.lock),
+    isWriter: check('isWriter', options.isWriter, undefined, isFunction, 'must be a function'),
     onStoreError: check('onStoreError', options.onStoreError, DEFAULTS.onStoreError,
       (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function'),
     maxSize: positiveInt('maxSize', options.maxSize, DEFAULTS.maxSize),
@@ -88,6 +92,15 @@ function warnAboutMaxAge(options: QSessionOptions): void {
       'Give `lifetime` too to say which you mean (the default is 31 days).',
     { code: 'QSESSION_MAXAGE_MEANING' },
   );
+}
+
+/** `lock`: false, true (the defaults) or `{ ttl }`, the lease's lifetime in ms. */
+function resolveLock(lock: QSessionOptions['lock']): ResolvedOptions['lock'] {
+  if (lock === undefined || lock === false) return undefined;
+  if (lock === true) return { ttl: DEFAULTS.lockTtl };
+  if (lock === null || typeof lock !== 'object') throw new SessionOptionsError('lock', `must be true, false or { ttl } (got ${describe(lock)})`);
+  onlyKnownKeys('lock', lock, ['ttl'], 'a lock option', {});
+  return { ttl: check('lock.ttl', lock.ttl, DEFAULTS.lockTtl, (v) => Number.isSafeInteger(v) && (v as number) >= 100 && (v as number) <= 600_000, 'must be a whole number of ms from 100 to 600000') };
 }
 
 /** Signing keys as bytes. Short keys are refused: the key is all that stands between a client and forged cookies. */

@@ -23,6 +23,12 @@ export interface SessionEventMap {
   'pin-mismatch': [{ session: string; expected: string; actual: string }];
   /** A session reached `maxAge`; it was deleted and the request continues with a fresh one. */
   'absolute-timeout': [{ session: string; createdAt: Date }];
+  /**
+   * A key this request changed was also changed by another save after it read the session (`keys`),
+   * or the session ended while it ran (`keys` empty). `resolution`: `failed` (the request answers 409,
+   * nothing stored), `overwritten` (option `onConflict: 'overwrite'`: this request's values won).
+   */
+  conflict: [{ session: string; keys: readonly string[]; resolution: 'failed' | 'overwritten' }];
   /** Something the developer should know, e.g. a change to a new session made on a static-file response. */
   warning: [{ message: string }];
 }
