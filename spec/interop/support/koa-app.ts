@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import { fromQuartConfig, qsession, RedisStore, type QSessionMiddleware, type QuartSessionConfig, type SessionEventMap } from 'koa-qsession';
+import { fromQuartConfig, qsession, RedisStore, type QSessionMiddleware, type QSessionOptions, type QuartSessionConfig, type SessionEventMap } from 'koa-qsession';
 import { serve } from '../../support/http.js';
 
 export interface KoaSide {
@@ -17,9 +17,11 @@ export interface KoaSide {
  *   /visit   writes one unrelated key (koa_visits)
  *   /cart    the Python-written cart as JSON (`ctx.body = session.cart`)
  *   /note    the Python-written Markup as JSON
+ *   /login   logs user 42 in on the Koa side, `login_at` = now (answers the Date it stored)
+ * `extra`: options beside the converted config (`{ ...fromQuartConfig(config), ...extra }`).
  */
-export async function startKoa(config: QuartSessionConfig): Promise<KoaSide> {
-  const middleware = qsession(fromQuartConfig(config));
+export async function startKoa(config: QuartSessionConfig, extra: QSessionOptions = {}): Promise<KoaSide> {
+  const middleware = qsession({ ...fromQuartConfig(config), ...extra });
   const decodeErrors: KoaSide['decodeErrors'] = [];
   const pinMismatches: KoaSide['pinMismatches'] = [];
   middleware.on('decode-error', (event) => decodeErrors.push(event));
@@ -42,6 +44,11 @@ export async function startKoa(config: QuartSessionConfig): Promise<KoaSide> {
         return;
       case '/note':
         ctx.body = { note: session.note };
+        return;
+      case '/login':
+        session.user_id = 42;
+        session.login_at = new Date();
+        ctx.body = { login_at: (session.login_at as Date).toISOString() };
         return;
       default:
         ctx.status = 404;

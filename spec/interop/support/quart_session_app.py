@@ -167,6 +167,19 @@ def create_app(args):
         }
         return Response(json.dumps(body), content_type="application/json")
 
+    @app.route("/since-login")
+    async def since_login():
+        # The arithmetic a Quart 0.18 app does with its own naive UTC datetimes: a TypeError (a 500)
+        # when login_at comes back aware. Nothing else is read.
+        if "login_at" not in session:
+            return Response("anonymous", status=401)
+        try:
+            elapsed = datetime.utcnow() - session["login_at"]
+        except TypeError as error:  # what the app's own error handler would turn into a 500
+            return Response(f"TypeError: {error}", status=500)
+        body = {"seconds": elapsed.total_seconds(), "login_at": session["login_at"].isoformat(timespec="microseconds")}
+        return Response(json.dumps(body), content_type="application/json")
+
     @app.route("/user")
     async def user():
         # Who is logged in, without reading any other value.

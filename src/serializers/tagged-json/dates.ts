@@ -1,9 +1,23 @@
 /**
  * The `" d"` tag's text. Flask (and the format spec) write an HTTP date in UTC with whole seconds;
- * Quart 0.18 (Debian's python3-quart) writes ISO 8601 with microseconds and reads both. We write
- * the HTTP date (readable by every version) and read both. Python datetimes without a time zone
- * are taken as UTC, as werkzeug's `http_date` does.
+ * Quart 0.18 (Debian's python3-quart) writes `datetime.isoformat(timespec="microseconds")` and
+ * reads with `datetime.fromisoformat`, falling back to the HTTP date. We read both, and write the
+ * HTTP date (readable by every version, an aware datetime to Python) or, on request, the naive ISO
+ * form (see `DateFormat`). Python datetimes without a time zone are taken as UTC, as werkzeug's
+ * `http_date` does.
  */
+
+/**
+ * How `" d"` values are written:
+ * - `'http'`: `Tue, 02 Jan 2024 03:04:05 GMT`, whole seconds. Flask and Quart 0.18 read it as an
+ *   aware UTC datetime.
+ * - `'naive-utc'`: `2024-01-02T03:04:05.123000`, what Quart 0.18 writes for `datetime.utcnow()`. Quart
+ *   0.18 reads it back as a naive datetime, so its `datetime.utcnow() - session['login_at']` works
+ *   (against an aware one it raises TypeError). Flask's reader (werkzeug `parse_date`) gives None.
+ */
+export type DateFormat = 'http' | 'naive-utc';
+
+export const DATE_FORMATS: readonly DateFormat[] = ['http', 'naive-utc'];
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -15,12 +29,29 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** `Tue, 02 Jan 2024 03:04:05 GMT`. Milliseconds are dropped (floored), as Python drops microseconds. */
 export function httpDate(date: Date): string {
-  const time = date.getTime();
-  if (Number.isNaN(time)) throw new RangeError('an invalid Date cannot be stored');
-  if (time < MIN_TIME || time > MAX_TIME) throw new RangeError('Python datetimes cover the years 1 to 9999 only');
+  const time = checkedTime(date);
   const d = new Date(Math.floor(time / 1000) * 1000);
   return `${DAYS[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCFullYear(), 4)} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} GMT`;
+}
+
+/**
+ * `2024-01-02T03:04:05.123000`: the UTC wall time without an offset, as Python's
+ * `datetime.utcnow().isoformat(timespec="microseconds")`; the microseconds are the milliseconds.
+ */
+export function naiveUtcIsoDate(date: Date): string {
+  const time = checkedTime(date);
+  const d = new Date(time);
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}000`;
+}
+
+/** The time of a Date Python can hold, or a RangeError (the serializer names the key). */
+function checkedTime(date: Date): number {
+  const time = date.getTime();
+  if (Number.isNaN(time)) throw new RangeError('an invalid Date cannot be stored');
+  if (time < MIN_TIME || time > MAX_TIME) throw new RangeError('Python datetimes cover the years 1 to 9999 only');
+  return time;
 }
 
 /** Midnight of 1 January of `year`. Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not. */

@@ -1,12 +1,32 @@
-import { SessionSerializationError } from '../../errors.js';
+import { SessionOptionsError, SessionSerializationError } from '../../errors.js';
 import { toText, type StoredValue } from '../../stored-value.js';
 import { assertNesting, encodeWithinStack, MAX_NESTING } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
 import { joinMembers, prepareMembers, splitMembers } from '../members.js';
 import type { KeyedSerializer } from '../serializer.js';
-import { BUILTIN_TAGS, type JSONTag } from './tags.js';
+import { DATE_FORMATS, type DateFormat } from './dates.js';
+import { BUILTIN_TAGS, dateTag, type JSONTag } from './tags.js';
 import { PyFloat } from './values.js';
+
+export interface TaggedJsonOptions {
+  /** Tags of your own, registered after the built-in ones (Flask's `JSONTag`). */
+  tags?: readonly JSONTag[];
+  /**
+   * How dates are written: `'http'` (default; Flask's form, an aware datetime to Python) or
+   * `'naive-utc'` (Quart 0.18's `utcnow().isoformat()`, a naive datetime its date arithmetic needs).
+   * See docs/python-interop.md.
+   */
+  dates?: DateFormat;
+}
+
+/** A bad `dates` fails when the serializer is built, at start-up, naming the option. */
+function checkDateFormat(value: unknown): DateFormat {
+  if (value === undefined) return 'http';
+  if ((DATE_FORMATS as readonly unknown[]).includes(value)) return value as DateFormat;
+  const got = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  throw new SessionOptionsError('dates', `of TaggedJsonSerializer must be ${DATE_FORMATS.map((f) => `"${f}"`).join(' or ')} (got ${got})`);
+}
 
 export interface RegisterOptions {
   /** Replace a tag already registered under the same key (Flask's `force`). */
@@ -35,12 +55,16 @@ export class TaggedJsonSerializer implements KeyedSerializer {
   private readonly tags = new Map<string, JSONTag>();
   private readonly order: Step[] = [];
 
-  constructor(options: { tags?: readonly JSONTag[] } = {}) {
+  /** How this serializer writes dates (`" d"`); every form is read whatever this says. */
+  readonly dates: DateFormat;
+
+  constructor(options: TaggedJsonOptions = {}) {
+    this.dates = checkDateFormat(options.dates);
     this.register(this.dictTag());
     this.order.push({ kind: 'dict' });
     this.register(BUILTIN_TAGS[0]!);
     this.order.push({ kind: 'list' });
-    for (const tag of BUILTIN_TAGS.slice(1)) this.register(tag);
+    for (const tag of BUILTIN_TAGS.slice(1)) this.register(tag.key === ' d' ? dateTag(this.dates) : tag);
     for (const tag of options.tags ?? []) this.register(tag);
   }
 

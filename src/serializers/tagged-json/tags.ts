@@ -1,4 +1,4 @@
-import { httpDate, parsePyDate } from './dates.js';
+import { httpDate, naiveUtcIsoDate, parsePyDate, type DateFormat } from './dates.js';
 import { Markup, Tuple, UUID } from './values.js';
 
 /**
@@ -64,14 +64,20 @@ export const UUID_TAG: JSONTag<UUID> = {
   },
 };
 
-export const DATE_TAG: JSONTag<Date> = {
-  key: ' d',
-  check: (value): value is Date => value instanceof Date,
-  toJSON: (value) => httpDate(value),
-  toPython: (value) => {
-    if (typeof value !== 'string') throw new TypeError('" d" holds no string');
-    return parsePyDate(value);
-  },
-};
+/** `" d"`, written in `format` (see DateFormat); either form, and Quart's aware ISO dates, are read. */
+export function dateTag(format: DateFormat): JSONTag<Date> {
+  const write = format === 'naive-utc' ? naiveUtcIsoDate : httpDate;
+  return {
+    key: ' d',
+    check: (value): value is Date => value instanceof Date,
+    toJSON: (value) => write(value),
+    toPython: (value) => {
+      if (typeof value !== 'string') throw new TypeError('" d" holds no string');
+      return parsePyDate(value);
+    },
+  };
+}
+
+export const DATE_TAG: JSONTag<Date> = dateTag('http');
 
 export const BUILTIN_TAGS: readonly JSONTag[] = [TUPLE_TAG, BYTES_TAG, MARKUP_TAG, UUID_TAG, DATE_TAG] as readonly JSONTag[];
