@@ -43,7 +43,14 @@ export class MemoryStore implements SessionStore {
   private readonly probation = new Map<string, Entry>();
   private readonly protected = new Map<string, Entry>();
   private readonly protectedCapacity: number;
-  private readonly users = new Map<string, Map<string, number>>();
+  /**
+   * The user index, both ways: a user's session keys, and each indexed session's users. An entry
+   * lives exactly as long as its session is in this store (no TTL of its own, so it cannot expire
+   * before a "remember me" session it lists), and leaves with it however it goes (delete, expiry
+   * noticed, eviction): the index never holds more entries than the store holds sessions.
+   */
+  private readonly users = new Map<string, Set<string>>();
+  private readonly usersOf = new Map<string, Set<string>>();
   private readonly now: () => number;
   readonly userIndex: UserSessionIndex;
 
@@ -61,21 +68,24 @@ export class MemoryStore implements SessionStore {
       );
     }
     this.userIndex = {
-      add: async (userKey, sessionKey, ttlMs) => {
+      // The TTL is the session's own, which this store already keeps: the entry goes with the session.
+      add: async (userKey, sessionKey) => {
+        if (!this.live(sessionKey)) return; // gone already: nothing to log out
         let sessions = this.users.get(userKey);
-        if (!sessions) this.users.set(userKey, (sessions = new Map()));
-        sessions.set(sessionKey, this.now() + ttlMs);
+        if (!sessions) this.users.set(userKey, (sessions = new Set()));
+        sessions.add(sessionKey);
+        let owners = this.usersOf.get(sessionKey);
+        if (!owners) this.usersOf.set(sessionKey, (owners = new Set()));
+        owners.add(userKey);
       },
       remove: async (userKey, sessionKey) => {
-        this.users.get(userKey)?.delete(sessionKey);
+        this.unindex(userKey, sessionKey);
       },
       list: async (userKey) => {
         const sessions = this.users.get(userKey);
         if (!sessions) return [];
-        const now = this.now();
-        for (const [key, expiresAt] of sessions) if (expiresAt <= now || !this.has(key)) sessions.delete(key);
-        if (sessions.size === 0) this.users.delete(userKey);
-        return [...sessions.keys()];
+        for (const key of [...sessions]) if (!this.live(key)) this.unindex(userKey, key);
+        return [...(this.users.get(userKey) ?? [])];
       },
     };
   }
@@ -131,13 +141,28 @@ export class MemoryStore implements SessionStore {
     return this.probation.has(key) || this.protected.has(key);
   }
 
+  /** The session leaves the store, and with it every user index it was in. */
   private remove(key: string): void {
+    this.unlink(key);
+    const owners = this.usersOf.get(key);
+    if (owners) for (const userKey of owners) this.unindex(userKey, key);
+  }
+
+  /** Out of its segment only: moving between segments keeps its index entries. */
+  private unlink(key: string): void {
     if (!this.probation.delete(key)) this.protected.delete(key);
+  }
+
+  private unindex(userKey: string, sessionKey: string): void {
+    const sessions = this.users.get(userKey);
+    if (sessions?.delete(sessionKey) && sessions.size === 0) this.users.delete(userKey);
+    const owners = this.usersOf.get(sessionKey);
+    if (owners?.delete(userKey) && owners.size === 0) this.usersOf.delete(sessionKey);
   }
 
   /** The browser came back: `key` becomes the most recently used of the protected segment. */
   private accessed(key: string, entry: Entry): void {
-    this.remove(key);
+    this.unlink(key);
     this.protected.set(key, entry);
     while (this.protected.size > this.protectedCapacity) {
       const [oldest, demoted] = this.protected.entries().next().value as [string, Entry];
@@ -151,7 +176,7 @@ export class MemoryStore implements SessionStore {
   private evict(): void {
     while (this.size > this.maxEntries) {
       const segment = this.probation.size > 0 ? this.probation : this.protected;
-      segment.delete(segment.keys().next().value as string);
+      this.remove(segment.keys().next().value as string);
     }
   }
 

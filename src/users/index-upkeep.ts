@@ -19,13 +19,16 @@ export class UserIndexUpkeep implements SessionIndexHooks {
     private readonly call: StoreCall,
   ) {}
 
-  /** Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive too. */
+  /**
+   * Remembers the loaded user; in rolling mode without `maxAge`, reads keep the index entry alive
+   * too, for as long as the read keeps the session: its own lifetime ("remember me"), not the default.
+   */
   async loaded(record: SessionRecord, key: string): Promise<void> {
     const user = this.safeUserOf(this.userView(record));
     if (user === undefined) return;
     this.loadedUsers.set(record, user);
     if (this.options.rolling && this.options.maxAge === undefined) {
-      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), key, this.options.lifetime), record.budget);
+      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), key, record.lifetime), record.budget);
     }
   }
 
@@ -43,16 +46,32 @@ export class UserIndexUpkeep implements SessionIndexHooks {
   /**
    * After a write: the session's key joins its user's index, and an id that was loaded with another
    * user leaves that user's index. `created`: the id is new (fresh, regenerated), in no index yet.
-   * With `maxAge`, the first entry already lives as long as the session can, so an unchanged user
-   * costs no round trip; without it, each write renews the entry's TTL along with the session's.
+   * With `maxAge`, the first entry lives as long as the session can (what `maxAge` leaves it, however
+   * often writes or rolling reads renew its idle TTL meanwhile), so an unchanged user costs no round
+   * trip; without it, each write renews the entry's TTL along with the session's.
    */
   async written(record: SessionRecord, user: UserId | undefined, created: boolean, ttlMs: number): Promise<void> {
     const before = created ? undefined : this.loadedUsers.get(record);
     const same = before !== undefined && user !== undefined && String(before) === String(user);
     if (before !== undefined && !same) await this.removed(record, [record.id]);
-    if (user !== undefined && (!same || this.options.maxAge === undefined)) {
-      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), this.options.keyPrefix + record.id, ttlMs), record.budget);
+    const untilMaxAge = this.untilMaxAge(record);
+    if (user !== undefined && (!same || untilMaxAge === undefined)) {
+      const entryTtl = Math.max(ttlMs, untilMaxAge ?? 0);
+      await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), this.options.keyPrefix + record.id, entryTtl), record.budget);
     }
+  }
+
+  /** With `maxAge`: ms until the session's absolute timeout (from its `_created`), or undefined when unknown. */
+  private untilMaxAge(record: SessionRecord): number | undefined {
+    const { maxAge } = this.options;
+    if (maxAge === undefined) return undefined;
+    let created: unknown;
+    try {
+      created = record.meta('_created');
+    } catch {
+      return undefined; // a `_created` that does not decode: the lifecycle refuses such a session anyway
+    }
+    return typeof created === 'number' && Number.isFinite(created) ? Math.max(1, Math.ceil(created * 1000 + maxAge - Date.now())) : undefined;
   }
 
   /** Session ids deleted from the store leave the index of the user the session was loaded with. */

@@ -206,14 +206,17 @@ export class FilesystemStore implements SessionStore {
 
 /**
  * Per-user index: `<sha256(user key)>.u`, a JSON object of session key to expiry time, rewritten
- * (temp file + rename) under its lock. `list` reads without the lock and leaves out sessions whose
- * file is gone or expired.
+ * (temp file + rename) under its lock. The session files decide: `list` gives the sessions whose
+ * file is live, whatever their entry says, and each rewrite drops the entries of sessions that are
+ * gone and raises the others to their file's expiry. The index file expires with its longest-lived
+ * entry (so the sweep removes a forgotten index), which is never before a session it lists: a
+ * "remember me" session keeps the index alive after a shorter session of the user was added.
  */
 class FilesystemUserIndex implements UserSessionIndex {
   constructor(private readonly store: FilesystemStore) {}
 
   add(userKey: string, sessionKey: string, ttlMs: number): Promise<void> {
-    return this.update(userKey, (entries) => void (entries[sessionKey] = Date.now() + ttlMs));
+    return this.update(userKey, (entries) => void (entries[sessionKey] = Math.max(entries[sessionKey] ?? 0, Date.now() + ttlMs)));
   }
 
   remove(userKey: string, sessionKey: string): Promise<void> {
@@ -222,14 +225,15 @@ class FilesystemUserIndex implements UserSessionIndex {
 
   async list(userKey: string): Promise<string[]> {
     const entries = await this.read(this.store.pathOf(userKey, 'u'));
-    const now = Date.now();
     const keys: string[] = [];
-    for (const [key, expiresAt] of Object.entries(entries)) {
-      if (expiresAt <= now) continue;
-      const info = await stat(this.store.pathOf(key)).catch(() => null);
-      if (info && info.mtimeMs > now) keys.push(key);
-    }
+    for (const key of Object.keys(entries)) if ((await this.expiryOf(key)) !== undefined) keys.push(key);
     return keys;
+  }
+
+  /** The session's expiry time (its file's mtime), or undefined when it is gone or expired. */
+  private async expiryOf(sessionKey: string): Promise<number | undefined> {
+    const info = await stat(this.store.pathOf(sessionKey)).catch(() => null);
+    return info && info.mtimeMs > Date.now() ? info.mtimeMs : undefined;
   }
 
   private async update(userKey: string, change: (entries: Record<string, number>) => void): Promise<void> {
@@ -237,11 +241,14 @@ class FilesystemUserIndex implements UserSessionIndex {
     await withLock(path, this.store.lockStaleMs, async (stillHeld) => {
       const entries = await this.read(path);
       change(entries);
-      const now = Date.now();
-      for (const [key, expiresAt] of Object.entries(entries)) if (expiresAt <= now) delete entries[key];
+      for (const key of Object.keys(entries)) {
+        // A session refreshed without a re-add (a rolling read, a touch) lives past its entry: its file says how long.
+        const expiresAt = await this.expiryOf(key);
+        if (expiresAt === undefined) delete entries[key];
+        else entries[key] = Math.max(entries[key]!, expiresAt);
+      }
       const latest = Math.max(0, ...Object.values(entries));
       if (latest === 0) return unlinkQuietly(path);
-      // The file expires with its longest-lived entry, so the sweep removes forgotten indexes.
       const temp = await this.store.writeTemp(Buffer.from(JSON.stringify(entries)), latest);
       stillHeld();
       await rename(temp, path).catch(async (error: unknown) => {

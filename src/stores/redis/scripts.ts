@@ -39,13 +39,18 @@ return 1
 `);
 
 /**
- * Adds a session to a user's set and restarts the set's expiry, atomically, so a set never lives
- * on without a TTL. One key only, so it runs on a Cluster too.
+ * Adds a session to a user's set and lengthens the set's expiry to at least this session's TTL,
+ * atomically, so a set never lives on without a TTL and never expires before a session it lists:
+ * a 30-day "remember me" session followed by a 1-minute one keeps the set for 30 days. (A Lua max
+ * rather than `PEXPIRE ... GT`: GT reads a set without a TTL as infinite and would never set one,
+ * and it needs Redis 7.0.) PTTL is -1 for a set SADD just made. One key only, so it runs on a
+ * Cluster too.
  * KEYS[1] user set; ARGV[1] session key, ARGV[2] TTL in ms.
  */
 export const USER_ADD = script(`
 redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local ttl = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `);
 
