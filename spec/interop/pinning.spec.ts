@@ -1,9 +1,11 @@
 /**
- * Pinning in a mixed deployment (issue 14, point 3), against the Quart-Session 3.0 style app in both
- * of Quart's modes. The decision (docs/python-interop-pinning.md): the Koa app compares a stored
- * `_addr` only when both apps pin by the same rule — `fromQuartConfig` sets `quartPinning` and
- * `reverseProxy` from SESSION_REVERSE_PROXY, and any other pairing is refused at start-up — and only
- * when the pin is one IP address. Quart's raw X-Forwarded-For chain is neither compared nor replaced.
+ * Pinning in a mixed deployment (issue 14 point 3, issue 23 point 5), against the Quart-Session 3.0
+ * style app in both of Quart's modes. The decision (docs/python-interop-pinning.md): both apps pin by
+ * the same source — `fromQuartConfig` sets `quartPinning` and `reverseProxy` from
+ * SESSION_REVERSE_PROXY, and any other pairing is refused at start-up — and a stored pin is never
+ * ignored. In proxy mode the Koa app compares Quart's raw X-Forwarded-For text as Quart does (the
+ * whole text) and pins its own sessions with that text, so each app keeps the other's users logged in
+ * and refuses the same stolen cookies, with one proxy or two.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -40,6 +42,10 @@ async function teardown(setup: Mixed | undefined): Promise<void> {
 }
 
 const xff = (value: string) => ({ headers: { 'X-Forwarded-For': value } });
+
+// Koa-created sessions pinned with the header text need the lifecycle to write pinToWrite() (src/core/pin-rule.ts) as
+// `_addr`; until the lead wires it there (issue 23 part 5), these two run as todo. Drop the marker then.
+const NEEDS_PIN_TO_WRITE = { todo: 'the lifecycle writes pinToWrite() as _addr' };
 
 describe("pinning with Quart in socket mode (SESSION_REVERSE_PROXY off): both pin the socket address", () => {
   let m: Mixed;
@@ -96,12 +102,22 @@ describe("pinning with Quart in socket mode (SESSION_REVERSE_PROXY off): both pi
 
 describe('pinning with Quart in proxy mode (SESSION_REVERSE_PROXY on): both read X-Forwarded-For', () => {
   let m: Mixed;
+  /** The Koa app behind two trusted proxies (`proxyHops: 2`), on the same Redis and Quart app. */
+  let twoHops: KoaSide;
   before(async () => {
     m = await mixed(true);
+    twoHops = await startKoa({ SESSION_TYPE: 'redis', SESSION_URI: m.redis.server.url, SESSION_PROTECTION: true, SESSION_REVERSE_PROXY: true }, { proxyHops: 2 });
   });
-  after(() => teardown(m));
+  after(async () => {
+    await twoHops?.close();
+    await teardown(m);
+  });
 
-  it('one proxy: Quart pins the one address, the Koa app compares it', async () => {
+  // The chain two proxies hand on: the client's address, then the first proxy's.
+  const CHAIN = '10.0.0.5, 203.0.113.7';
+  const OTHER_CLIENT = '10.0.0.9, 203.0.113.7';
+
+  it('one proxy, Quart-created: Quart pins the one address, the Koa app compares it', async () => {
     const browser = new SharedBrowser();
     await browser.get(`${m.quart.url}/login`, xff('203.0.113.7'));
     const id = browser.cookie!;
@@ -112,31 +128,71 @@ describe('pinning with Quart in proxy mode (SESSION_REVERSE_PROXY on): both read
     assert.equal(await m.cli('EXISTS', `session:${id}`), '0', 'and deleted, as Quart does');
   });
 
-  it("a chain: Quart pins the raw header text, which the Koa app neither compares nor replaces", async () => {
+  it('one proxy, Koa-created: pinned with the header text, which Quart accepts from that client only', async () => {
     const browser = new SharedBrowser();
-    const chain = '10.9.8.7, 203.0.113.7';
-    await browser.get(`${m.quart.url}/login`, xff(chain));
+    assert.equal((await browser.get(`${m.koa.url}/login`, xff('203.0.113.8'))).status, 200);
     const id = browser.cookie!;
-    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.9\.8\.7, 203\.0\.113\.7"/);
-    const mismatches = m.koa.pinMismatches.length;
-
-    assert.equal((await browser.get(`${m.koa.url}/whoami`, xff(chain))).status, 200, 'still logged in on Koa');
-    assert.equal((await browser.get(`${m.koa.url}/visit`, xff(chain))).status, 200);
-    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.9\.8\.7, 203\.0\.113\.7".*"koa_visits":1/, "Quart's pin is kept as it was");
-    assert.equal((await browser.get(`${m.quart.url}/user`, xff(chain))).status, 200, 'still logged in on Quart');
-    // Not comparable: the Koa app cannot check it (the Quart app still does, by its own rule).
-    assert.equal((await browser.get(`${m.koa.url}/whoami`, xff('198.51.100.9'))).status, 200);
-    assert.equal(m.koa.pinMismatches.length, mismatches);
-    assert.equal((await browser.get(`${m.quart.url}/user`, xff('198.51.100.9'))).status, 401, 'Quart refuses another header text');
+    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"203\.0\.113\.8"/);
+    assert.equal((await browser.get(`${m.quart.url}/user`, xff('203.0.113.8'))).status, 200, 'logged in on Quart');
+    assert.equal((await browser.get(`${m.koa.url}/whoami`, xff('203.0.113.8'))).status, 200, 'and on Koa');
+    assert.equal((await browser.get(`${m.quart.url}/user`, xff('198.51.100.9'))).status, 401, 'another client: refused by Quart');
     assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
   });
 
-  it('a Koa session carries the hop-counted address, which Quart compares with a one-entry header', async () => {
+  it('one proxy and a client-supplied entry, Koa-created: Quart compares the whole text and keeps it', NEEDS_PIN_TO_WRITE, async () => {
     const browser = new SharedBrowser();
-    await browser.get(`${m.koa.url}/visit`, xff('10.0.0.66, 203.0.113.8'));
+    const header = '10.0.0.66, 203.0.113.8';
+    assert.equal((await browser.get(`${m.koa.url}/login`, xff(header))).status, 200);
     const id = browser.cookie!;
-    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"203\.0\.113\.8"/, 'the rightmost entry (one trusted proxy)');
-    await browser.get(`${m.quart.url}/user`, xff('203.0.113.8'));
+    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.0\.0\.66, 203\.0\.113\.8"/, 'the text Quart will compare');
+    assert.equal((await browser.get(`${m.quart.url}/user`, xff(header))).status, 200, 'Quart keeps its user logged in');
+    assert.equal((await browser.get(`${m.koa.url}/whoami`, xff(header))).status, 200);
+    assert.equal((await browser.get(`${m.koa.url}/whoami`, xff('10.0.0.66, 198.51.100.9'))).status, 401, 'the same spoofable entry from another client: refused');
+    assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
+  });
+
+  it('two proxies, Quart-created: the Koa app compares the chain as Quart does, keeps it byte for byte, refuses another client', async () => {
+    const browser = new SharedBrowser();
+    await browser.get(`${m.quart.url}/login`, xff(CHAIN));
+    const id = browser.cookie!;
+    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.0\.0\.5, 203\.0\.113\.7"/);
+    const mismatches = twoHops.pinMismatches.length;
+
+    assert.equal((await browser.get(`${twoHops.url}/whoami`, xff(CHAIN))).status, 200, 'logged in on Koa');
+    assert.equal((await browser.get(`${twoHops.url}/visit`, xff(CHAIN))).status, 200);
+    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.0\.0\.5, 203\.0\.113\.7".*"koa_visits":1/, "Quart's pin is kept as it was");
+    assert.equal((await browser.get(`${m.quart.url}/user`, xff(CHAIN))).status, 200, 'still logged in on Quart');
+    assert.equal(twoHops.pinMismatches.length, mismatches);
+
+    // A stolen cookie from another client behind the same proxies (accepted from anywhere before).
+    assert.equal((await browser.get(`${twoHops.url}/whoami`, xff(OTHER_CLIENT))).status, 401);
+    assert.deepEqual([twoHops.pinMismatches.at(-1)?.expected, twoHops.pinMismatches.at(-1)?.actual], [CHAIN, '10.0.0.9']);
+    assert.equal(await m.cli('EXISTS', `session:${id}`), '0', 'deleted, as Quart deletes it');
+  });
+
+  it('two proxies, Quart-created: a request with no X-Forwarded-For is refused (fails closed)', async () => {
+    const browser = new SharedBrowser();
+    await browser.get(`${m.quart.url}/login`, xff(CHAIN));
+    const id = browser.cookie!;
+    assert.equal((await browser.get(`${twoHops.url}/whoami`)).status, 401);
+    assert.equal(twoHops.pinMismatches.at(-1)?.actual, 'unverified');
+    assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
+  });
+
+  it('two proxies, Koa-created: pinned with the chain text, which Quart accepts on its next visit', NEEDS_PIN_TO_WRITE, async () => {
+    const browser = new SharedBrowser();
+    assert.equal((await browser.get(`${twoHops.url}/login`, xff(CHAIN))).status, 200);
+    const id = browser.cookie!;
+    assert.match(await m.cli('GET', `session:${id}`), /"_addr":"10\.0\.0\.5, 203\.0\.113\.7"/);
+    assert.equal((await browser.get(`${m.quart.url}/user`, xff(CHAIN))).status, 200, 'Quart keeps its user logged in');
     assert.equal(await m.cli('EXISTS', `session:${id}`), '1');
+    assert.equal((await browser.get(`${twoHops.url}/whoami`, xff(CHAIN))).status, 200, 'and so does Koa');
+    assert.equal((await browser.get(`${twoHops.url}/whoami`, xff(OTHER_CLIENT))).status, 401, 'another client: refused by Koa');
+    assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
+
+    const again = new SharedBrowser();
+    await again.get(`${twoHops.url}/login`, xff(CHAIN));
+    assert.equal((await again.get(`${m.quart.url}/user`, xff(OTHER_CLIENT))).status, 401, 'and by Quart');
+    assert.equal(await m.cli('EXISTS', `session:${again.cookie!}`), '0');
   });
 });
