@@ -50,7 +50,13 @@ async function loginRace(fleet: Fleet, variant: string, slow: 'read' | 'write', 
   let login: Answer;
   let slowWorker: number;
   try {
-    slowWorker = await fleet.entered(gate);
+    // A slow request that answers before reaching its handler (refused on load) would leave the
+    // gate unentered: say so rather than time out.
+    const answeredEarly = slowAnswer.then((answer) => {
+      throw new Error(`the slow ${slow} answered before its handler: ${answer instanceof Error ? answer.message : `${describeAnswer(answer)} ${answer.body}`}`);
+    });
+    answeredEarly.catch(() => undefined);
+    slowWorker = await Promise.race([fleet.entered(gate), answeredEarly]);
     login = await browser.post('/login?user=ann');
   } finally {
     fleet.open(gate);
