@@ -1,27 +1,33 @@
-// The load generator: one process, kept for the whole run (started by lib/measure.mjs with an IPC
-// channel), so its start-up is not paid per measurement and autocannon stays warm. Each message
-// { url, connections, duration (s) or amount (requests), cookies } runs autocannon against one route of one contender and
-// answers with the result. `cookies`: none (`anon`), one (`hot`: every request on one session) or a
-// pool, from which each request takes the next one, so sessions rotate across the connections.
-// Latencies are kept per answer (autocannon's own histogram has 1 ms steps, too coarse here).
+// The Node-side client, one process kept for the whole run (started by lib/measure.mjs with an IPC
+// channel), never the server's process. Two jobs:
+//  - { kind: 'page', url, cookie, parallel, seconds }: the parallel-read page. Pages one after the
+//    other, each `parallel` GETs sent at once on one session (keep-alive, one socket each, as a
+//    browser's page of API calls); a page's time runs from its first request to its last answer.
+//  - { kind: 'autocannon', url, method, connections, duration (s) or amount, cookies }: autocannon,
+//    for the memory measurement (a fixed number of /setup requests) and as the load generator when
+//    wrk is not installed. `cookies`: none, one, or a pool taken in turn.
+// Each answer carries this process's CPU for the job (process.cpuUsage), so its cost is known.
 import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function requestsFor(cookies) {
-  if (cookies.length <= 1) return { headers: cookies.length ? { cookie: cookies[0] } : {} };
+function requestsFor(method, cookies) {
+  const body = method === 'POST' ? '' : undefined;
+  if (cookies.length <= 1) return { method, body, headers: cookies.length ? { cookie: cookies[0] } : {} };
   let next = 0;
-  const setupRequest = (request) => ({ ...request, headers: { ...request.headers, cookie: cookies[next++ % cookies.length] } });
-  return { requests: [{ method: 'GET', setupRequest }] };
+  const setupRequest = (r) => ({ ...r, headers: { ...r.headers, cookie: cookies[next++ % cookies.length] } });
+  return { requests: [{ method, body, setupRequest }] };
 }
 
-function measure({ url, connections, duration, amount, cookies = [] }) {
+function load({ url, method = 'GET', connections, duration, amount, cookies = [] }) {
   const latencies = [];
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, ...(amount ? { amount } : { duration }), pipelining: 1, sampleInt: 100, ...requestsFor(cookies) }, (error, result) => {
+    const options = { url, connections, ...(amount ? { amount } : { duration }), pipelining: 1, sampleInt: 100, ...requestsFor(method, cookies) };
+    const instance = autocannon(options, (error, result) => {
       if (error) return reject(error);
       const sorted = Float64Array.from(latencies).sort();
       resolve({
@@ -37,15 +43,68 @@ function measure({ url, connections, duration, amount, cookies = [] }) {
         latencyP99: percentile(sorted, 99),
       });
     });
-    // sampleInt: autocannon checks its stop flag once per sample; 100 ms keeps a 1.5 s run near 1.5 s.
-    // Every answer counts, 2xx or not: a 503 is waited for too.
+    // sampleInt: autocannon checks its stop flag once per sample. Every answer counts, 2xx or not.
     instance.on('response', (client, statusCode, bytes, responseTime) => latencies.push(responseTime));
   });
 }
 
+function get(agent, url, cookie) {
+  return new Promise((resolve) => {
+    const req = request(url, { agent, headers: cookie ? { cookie } : {} }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode));
+      res.once('error', () => resolve(0));
+    });
+    req.once('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function page({ url, cookie, parallel, seconds }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: parallel });
+  const once = async () => {
+    const started = performance.now();
+    const statuses = await Promise.all(Array.from({ length: parallel }, () => get(agent, url, cookie)));
+    return { ms: performance.now() - started, failed: statuses.filter((s) => s < 200 || s > 299).length };
+  };
+  try {
+    await once(); // opens the sockets; not counted
+    const times = [];
+    let failed = 0;
+    const until = performance.now() + seconds * 1000;
+    const started = performance.now();
+    while (performance.now() < until) {
+      const p = await once();
+      times.push(p.ms);
+      failed += p.failed;
+    }
+    const duration = (performance.now() - started) / 1000;
+    const sorted = Float64Array.from(times).sort();
+    const requests = times.length * parallel;
+    return {
+      pages: times.length,
+      requests,
+      sent: requests,
+      duration,
+      rps: requests / duration,
+      ok: requests - failed,
+      non2xx: failed,
+      errors: 0,
+      pageP50: percentile(sorted, 50),
+      pageP99: percentile(sorted, 99),
+    };
+  } finally {
+    agent.destroy();
+  }
+}
+
 process.on('message', (job) => {
-  measure(job).then(
-    (result) => process.send({ result }),
+  const cpu = process.cpuUsage();
+  (job.kind === 'page' ? page(job) : load(job)).then(
+    (result) => {
+      const used = process.cpuUsage(cpu);
+      process.send({ result: { ...result, loadGenCpuUs: used.user + used.system } });
+    },
     (error) => process.send({ error: String(error?.stack ?? error) }),
   );
 });

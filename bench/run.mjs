@@ -1,9 +1,10 @@
 // `npm run bench`: koa-qsession against bare Koa, the raw-Redis floor and its peers, each storing
 // the same realistic session (bench/README.md says what is measured and how; lib/config.mjs reads
 // the BENCH_* settings). Starts its own redis-server and memcached (scripts/servers.mjs), runs
-// every contender in its own process on each Node line, drives them with autocannon from another
-// process, writes bench/results.json, then bench/report.mjs writes the results into bench/README.md
-// (`--quick`: a short smoke run, written to bench/.quick/ instead).
+// every contender in its own process on each Node line, drives them with wrk (or autocannon when wrk
+// is missing) from another process, writes bench/results.json, then bench/report.mjs writes the
+// results into bench/README.md (`--quick`: a short smoke run, written to bench/.quick/ instead).
+// Both are rewritten after each Node line, so a run cut short keeps the lines that finished.
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { buildBundle } from './build.mjs';
 import { ROUTES, cases, config, onlyContenders, outFile, runtimes } from './lib/config.mjs';
 import { sessionData } from './contenders/payload.mjs';
 import { selected } from './lib/contenders.mjs';
-import { stopDriver } from './lib/measure.mjs';
+import { loadGenerator, stopDriver } from './lib/measure.mjs';
 import { benchRuntime } from './lib/runtime.mjs';
 import { startServices } from './lib/services.mjs';
 import { writeReport } from './report.mjs';
@@ -20,7 +21,7 @@ import { writeReport } from './report.mjs';
 /** Rough minutes for the whole run on a quiet 2-core machine (the start-up figures are measured ones). */
 function estimateMinutes(nodes) {
   const measurements = cases().reduce((n, kase) => n + selected(onlyContenders).filter((c) => (c.routes ?? ROUTES).includes(kase.route)).length, 0);
-  const perRuntime = measurements * (config.rounds * (config.seconds + 0.2) + (config.warmup && config.warmup + 0.2)) + 10 + config.memorySessions / 3000;
+  const perRuntime = measurements * (config.rounds * (config.seconds + 0.3) + (config.warmup && config.warmup + 0.3)) + 20 + config.memorySessions / 3000;
   return (nodes.length * perRuntime) / 60;
 }
 
@@ -36,23 +37,33 @@ async function main() {
         `${config.pool} sessions per payload; about ${Math.ceil(estimateMinutes(nodes))} min on a quiet machine`,
     );
     const results = [];
-    for (const node of nodes) results.push(await benchRuntime(node, bundle, services));
-    const document = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
-      config,
-      payloadBytes: Object.fromEntries(config.payloads.map((p) => [p, Buffer.byteLength(JSON.stringify(sessionData(p, 0)))])),
-      loadGenerator: process.version,
-      smoke: config.rounds < 3 || config.seconds < 1,
-      // Other work on the machine (a load average above the core count): absolute figures are off.
-      busy: Math.max(loadAtStart, loadavg()[0]) > cpus().length,
-      elapsedSeconds: Math.round((Date.now() - started) / 1000),
-      runtimes: results,
+    const write = (complete) => {
+      const document = {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
+        config,
+        payloadBytes: Object.fromEntries(config.payloads.map((p) => [p, Buffer.byteLength(JSON.stringify(sessionData(p, 0)))])),
+        loadGenerator: loadGenerator.name,
+        nodeClient: process.version,
+        smoke: config.rounds < 3,
+        // Other work on the machine (a load average above the core count): absolute figures are off.
+        busy: Math.max(loadAtStart, loadavg()[0]) > cpus().length,
+        elapsedSeconds: Math.round((Date.now() - started) / 1000),
+        // Node lines asked for and not (yet) measured: a run cut short says so.
+        missing: complete ? [] : nodes.slice(results.length),
+        runtimes: results,
+      };
+      mkdirSync(dirname(outFile), { recursive: true });
+      writeFileSync(outFile, JSON.stringify(document, null, 2) + '\n');
+      writeReport(document, join(dirname(outFile), 'README.md'));
+      return document;
     };
-    mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, JSON.stringify(document, null, 2) + '\n');
+    for (const node of nodes) {
+      results.push(await benchRuntime(node, bundle, services));
+      if (results.length < nodes.length) write(false);
+    }
+    const document = write(true);
     console.error(`\nwrote ${outFile} (${document.elapsedSeconds} s)`);
-    writeReport(document, join(dirname(outFile), 'README.md'));
   } finally {
     stopDriver();
     await services.stop();

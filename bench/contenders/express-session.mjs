@@ -3,7 +3,7 @@ import express from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import { LIFETIME_MS, REDIS_URL, SECRET, describe, listen, ready, sessionData, setupArgs } from './common.mjs';
+import { LIFETIME_MS, PAGE_WAIT_MS, REDIS_URL, SECRET, describe, listen, pause, ready, sessionData, setupArgs } from './common.mjs';
 
 const client = createClient({ url: REDIS_URL });
 await client.connect();
@@ -19,7 +19,8 @@ app.use(session({
 }));
 app.get('/anon', (req, res) => { res.send('anon'); });
 app.get('/setup', (req, res) => { Object.assign(req.session, sessionData(...setupArgs(req.query))); res.send('0'); });
-app.get('/read', (req, res) => { res.send(String(req.session.counter)); });
-app.get('/write', (req, res) => { req.session.counter += 1; res.send(String(req.session.counter)); });
+app.get('/read', (req, res) => { res.send(String(req.session.user.id)); });
+app.get('/page', async (req, res) => { await pause(PAGE_WAIT_MS); res.send(String(req.session.user.id)); });
+app.post('/write', (req, res) => { const { user } = req.session; req.session.counter += 1; res.send(`${user.id} ${req.session.counter}`); });
 app.get('/check', (req, res) => { res.send(describe((key) => req.session[key])); });
 ready(await listen(app));

@@ -4,7 +4,7 @@
 import Koa from 'koa';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { LIFETIME_MS, REDIS_URL, describe, listen, ready, sessionData, setupArgs } from './common.mjs';
+import { LIFETIME_MS, PAGE_WAIT_MS, REDIS_URL, describe, listen, pause, ready, sessionData, setupArgs } from './common.mjs';
 
 const client = createClient({ url: REDIS_URL });
 await client.connect();
@@ -41,17 +41,21 @@ app.use(async (ctx) => {
       ctx.body = '0';
       return;
     }
+    case '/page':
+      await pause(PAGE_WAIT_MS);
+    // falls through: a page's request reads like /read
     case '/read': {
       const { data } = await load(ctx);
-      ctx.body = String(data.counter);
+      ctx.body = String(data.user.id);
       return;
     }
     case '/write': {
       const { id, data } = await load(ctx);
+      const { user } = data;
       data.counter = (data.counter ?? 0) + 1;
       await save(id, data);
       ctx.cookies.set(COOKIE, id, cookieOptions());
-      ctx.body = String(data.counter);
+      ctx.body = `${user.id} ${data.counter}`;
       return;
     }
     case '/check': {

@@ -8,7 +8,9 @@ import { PAYLOADS } from '../contenders/payload.mjs';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
-export const ROUTES = ['anon', 'read', 'write', 'hot'];
+export const ROUTES = ['anon', 'read', 'write', 'hot', 'page'];
+/** The routes measured on both payloads (`anon` has no session, `page` runs on the small one). */
+const PAYLOAD_ROUTES = ['read', 'write', 'hot'];
 /** The Node lines the bench runs on by default, when .runtimes/ holds them. */
 export const NODE_LINES = ['node22', 'node24', 'node26'];
 
@@ -28,10 +30,15 @@ export const quick = process.argv.includes('--quick');
 
 export const config = {
   rounds: num('BENCH_ROUNDS', quick ? 1 : 5),
-  seconds: num('BENCH_SECONDS', quick ? 0.5 : 1.5),
+  // Whole seconds: wrk takes no fraction.
+  seconds: num('BENCH_SECONDS', 1),
   warmup: num('BENCH_WARMUP', quick ? 0 : 1),
   connections: num('BENCH_CONNECTIONS', 16),
-  pool: num('BENCH_POOL', 200),
+  /** wrk's threads (`-t`): one keeps the load generator's share of a small machine small. */
+  threads: num('BENCH_THREADS', 1),
+  /** The parallel-read page: requests fired at once, on one session. */
+  pageRequests: num('BENCH_PAGE_REQUESTS', 30),
+  pool: num('BENCH_POOL', quick ? 50 : 200),
   payloads: payloads(),
   routes: list('BENCH_ROUTES') ?? ROUTES,
   memorySessions: num('BENCH_MEMORY_SESSIONS', quick ? 2000 : 50_000),
@@ -45,18 +52,29 @@ export const outFile = env.BENCH_OUT || join(BENCH_DIR, quick ? '.quick/results.
 
 for (const route of config.routes) if (!ROUTES.includes(route)) throw new Error(`BENCH_ROUTES: unknown route ${route} (${ROUTES.join(', ')})`);
 if (!(config.pool >= 1)) throw new Error('BENCH_POOL must be at least 1');
+for (const name of ['seconds', 'warmup']) {
+  if (!Number.isInteger(config[name]) || config[name] < 0 || (name === 'seconds' && config[name] < 1)) {
+    throw new Error(`BENCH_${name.toUpperCase()}: whole seconds (wrk takes no fraction), at least ${name === 'seconds' ? 1 : 0}`);
+  }
+}
 
 /** What one measurement drives: a route, and for routes on a session the payload it holds. */
 export function cases() {
-  return config.routes.flatMap((route) =>
-    route === 'anon' ? [{ key: 'anon', route }] : config.payloads.map((payload) => ({ key: `${route}/${payload}`, route, payload })),
-  );
+  return config.routes.flatMap((route) => {
+    if (route === 'anon') return [{ key: 'anon', route }];
+    if (!PAYLOAD_ROUTES.includes(route)) return [{ key: route, route, payload: 'small' }];
+    return config.payloads.map((payload) => ({ key: `${route}/${payload}`, route, payload }));
+  });
 }
 
-/** BENCH_NODE, else every Node line of NODE_LINES installed in .runtimes/, else the node running this. */
+/**
+ * BENCH_NODE; else, for `--quick`, the node running this; else every Node line of NODE_LINES
+ * installed in .runtimes/, else the node running this.
+ */
 export function runtimes() {
   const explicit = list('BENCH_NODE');
   if (explicit) return explicit;
+  if (quick) return [process.execPath];
   const found = NODE_LINES.map((name) => join(ROOT, '.runtimes/node_modules', name, 'bin/node')).filter(existsSync);
   if (found.length > 0) return found;
   console.error(`note: none of ${NODE_LINES.join(', ')} in .runtimes/ (npm run runtimes installs them); running on this Node only`);

@@ -1,21 +1,25 @@
-// One measurement: one case (route x payload) of one running contender, driven by the load
-// generator (bench/driver.mjs, its own process), with the server's CPU time and the store's
-// counters read before and after. `hot` is /write with ONE session's cookie on every connection:
-// its lost updates are the 2xx answers (each one an increment the client was told happened) minus
-// the counter read afterwards.
+// One measurement: one case (route x payload) of one running contender, with the server's CPU time
+// (from the OS) and the store's counters read before and after. The load comes from wrk
+// (lib/wrk.mjs), or from autocannon in bench/driver.mjs when wrk is not installed; the page comes
+// from bench/driver.mjs. Both run in processes of their own, never in the server's.
+// `hot` is POST /write with ONE session's cookie on every connection: its lost updates are the 2xx
+// answers (each one an increment the client was told happened) minus the counter read afterwards.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_DIR, ROOT, config } from './config.mjs';
 import { contenderCpu, get, newSession } from './contender-process.mjs';
+import { cpuOfProcess, procAvailable } from './proc.mjs';
 import { diff, memcachedStats, redisCommandStats, redisCpu } from './services.mjs';
+import { findWrk, runWrk } from './wrk.mjs';
 
 let driver;
+let queue = Promise.resolve();
 
-/** Runs one job on the load generator, started on first use and kept for the run. */
+/** Runs one job on the Node client process (bench/driver.mjs), started on first use and kept for the run. */
 export function runDriver(job) {
   driver ??= spawn(process.execPath, [join(BENCH_DIR, 'driver.mjs')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
+  const run = () => new Promise((resolve, reject) => {
     const onExit = (code) => reject(new Error(`the load generator exited with ${code}`));
     driver.once('exit', onExit);
     driver.once('message', (message) => {
@@ -25,6 +29,8 @@ export function runDriver(job) {
     });
     driver.send(job);
   });
+  queue = queue.then(run, run);
+  return queue;
 }
 
 export function stopDriver() {
@@ -32,29 +38,55 @@ export function stopDriver() {
   driver = undefined;
 }
 
+/** The load generator of this run: wrk when installed, else autocannon in the driver process. */
+export const loadGenerator = (() => {
+  const wrk = findWrk();
+  return wrk ? { name: `wrk ${wrk.version}`, wrk } : { name: 'autocannon (wrk is not installed)' };
+})();
+
+/** The server's CPU time in µs: the kernel's count when there is a /proc, else its own process.cpuUsage(). */
+async function serverCpu(running) {
+  return procAvailable ? cpuOfProcess(running.child.pid) : contenderCpu(running);
+}
+
 async function counters(contender, running, services) {
   return {
-    cpu: await contenderCpu(running),
+    cpu: await serverCpu(running),
     redisCalls: contender.redis ? await redisCommandStats(services) : undefined,
     redisCpu: contender.redis ? await redisCpu(services) : undefined,
     memcached: contender.memcached ? await memcachedStats(services) : undefined,
   };
 }
 
+function drive({ url, method, cookies, seconds }) {
+  if (loadGenerator.wrk) return runWrk(loadGenerator.wrk, { url, method, cookies, seconds, connections: config.connections, threads: config.threads });
+  return runDriver({ kind: 'autocannon', url, method, cookies, duration: seconds, connections: config.connections });
+}
+
 let hotSessions = 0;
 
-/** Measures `kase` on `running` for `seconds`; `pools[payload]`: the Cookie headers read and write rotate through. */
-export async function measure({ contender, running, kase, services, seconds, pools }) {
+/**
+ * Measures `kase` on `running` for `seconds`; `running.pools[payload]`: the Cookie headers read and
+ * write rotate through; `running.pageCookie`: the session the page reads.
+ */
+export async function measure({ contender, running, kase, services, seconds }) {
   const { route, payload } = kase;
   const hotCookie = route === 'hot' ? await newSession(running.base, payload, 1_000_000 + hotSessions++) : undefined;
-  const cookies = route === 'anon' ? [] : hotCookie ? [hotCookie] : pools[payload];
-  const path = route === 'hot' ? '/write' : `/${route}`;
   const before = await counters(contender, running, services);
-  const result = await runDriver({ url: `${running.base}${path}`, connections: config.connections, duration: seconds, cookies });
+  let result;
+  if (route === 'page') {
+    result = await runDriver({ kind: 'page', url: `${running.base}/page`, cookie: running.pageCookie, parallel: config.pageRequests, seconds });
+  } else {
+    const cookies = route === 'anon' ? [] : hotCookie ? [hotCookie] : running.pools[payload];
+    const method = route === 'write' || route === 'hot' ? 'POST' : 'GET';
+    const path = route === 'hot' ? '/write' : `/${route}`;
+    result = await drive({ url: `${running.base}${path}`, method, cookies, seconds });
+  }
   const after = await counters(contender, running, services);
   // Per request sent, answered or not: the server did the work for each.
   const sent = result.sent || result.requests;
   result.cpuPerRequestUs = (after.cpu - before.cpu) / sent;
+  result.loadGenCpuPerRequestUs = result.loadGenCpuUs / sent;
   if (contender.redis) {
     result.redisCpuPerRequestUs = (after.redisCpu - before.redisCpu) / sent;
     result.redisCalls = diff(before.redisCalls, after.redisCalls, ['info']);
@@ -62,16 +94,22 @@ export async function measure({ contender, running, kase, services, seconds, poo
   if (contender.memcached) result.memcachedCalls = diff(before.memcached, after.memcached);
   if (hotCookie) {
     await sleep(100); // the requests still in flight when the load generator stopped
-    const final = Number((await get(running.base, '/read', hotCookie)).body);
+    const final = counterOf(await get(running.base, '/check', hotCookie));
     result.finalCounter = final;
     // A lower bound: a request answered after the load generator stopped counted in `final`, not in `ok`.
     result.lostUpdates = Math.max(0, result.ok - final);
-  } else if (route === 'write' && result.ok >= cookies.length) {
-    const check = await get(running.base, '/read', cookies[0]);
-    if (!(Number(check.body) > 0)) throw new Error(`${contender.id}: the writes did not persist (/read answered ${check.status} ${check.body})`);
+  } else if (route === 'write' && result.ok >= running.pools[payload].length) {
+    const counter = counterOf(await get(running.base, '/check', running.pools[payload][0]));
+    if (!(counter > 0)) throw new Error(`${contender.id}: the writes did not persist (/check: counter ${counter})`);
   }
   if (route !== 'hot' && (result.non2xx > 0 || result.errors > 0)) {
     console.error(`  warning: ${contender.id} ${kase.key}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
   return result;
+}
+
+/** The counter in a /check answer (it ends with `counter=N`). */
+function counterOf(answer) {
+  const match = answer.status === 200 ? answer.body.match(/counter=(\d+)$/) : null;
+  return match ? Number(match[1]) : NaN;
 }

@@ -1,19 +1,19 @@
 // Everything measured on one Node binary: start every contender at once, give each its pools of
 // sessions, warm up, then the rounds, interleaved (case by case, every contender back to back, so
 // the ones compared share the machine's state), then the summaries, the targets and the memory cost.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { describe, sessionData } from '../contenders/payload.mjs';
 import { BENCH_DIR, ROUTES, cases, config, onlyContenders, profiled, versionOf } from './config.mjs';
 import { selected } from './contenders.mjs';
-import { get, sessionPool, startContender, stopContender } from './contender-process.mjs';
-import { measure } from './measure.mjs';
+import { get, newSession, sessionPool, startContender, stopContender } from './contender-process.mjs';
+import { loadGenerator, measure } from './measure.mjs';
 import { memoryCost } from './memory.mjs';
 import { evaluateTargets, summarize } from './stats.mjs';
 
 const log = (...args) => console.error(...args);
-const hasSessions = (contender) => (contender.routes ?? ROUTES).some((r) => r !== 'anon');
+const hasSessions = (contender) => !contender.sessionless;
 /** /check of a session made with sessionData(payload, 0), whatever its counter now. */
 const expectedCheck = (payload) => describe((key) => sessionData(payload, 0)[key]).replace(/counter=\d+$/, 'counter=');
 
@@ -33,6 +33,8 @@ async function start(node, contender, extraEnv, entry) {
       running.pools[payload] = await sessionPool(running.base, payload, config.pool);
       await checkSession(contender, running, payload, /counter=0$/);
     }
+    // The session the parallel-read page reads (bare Koa's page sends no cookie).
+    running.pageCookie = await newSession(running.base, 'small', 2_000_000);
   }
   return running;
 }
@@ -63,7 +65,8 @@ function rotated(plan, round) {
 
 export async function benchRuntime(node, bundle, services) {
   const version = versionOf(node);
-  const extraEnv = { BENCH_REDIS_URL: services.redisUrl, BENCH_MEMCACHED: services.memcachedAddress ?? '', BENCH_QSESSION_BUNDLE: bundle };
+  const fsDir = join(services.dir, `filesystem-${version}`);
+  const extraEnv = { BENCH_REDIS_URL: services.redisUrl, BENCH_MEMCACHED: services.memcachedAddress ?? '', BENCH_QSESSION_BUNDLE: bundle, BENCH_FS_DIR: fsDir };
   log(`\n== Node ${version} (${node})`);
   const contenders = {};
   const running = {};
@@ -93,7 +96,10 @@ export async function benchRuntime(node, bundle, services) {
         ((contenders[step.contender.id].cases[step.kase.key] ??= { rounds: [] }).rounds).push(result);
         const lost = result.lostUpdates ? `, ${result.lostUpdates} of ${result.ok} updates lost` : '';
         const failed = result.non2xx + result.errors ? `, ${result.non2xx + result.errors} non-2xx${lost}` : lost;
-        log(`  ${step.kase.key.padEnd(11)} ${step.contender.id.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.latencyP50.toFixed(2)} ms  p99 ${result.latencyP99.toFixed(2)} ms  ${result.cpuPerRequestUs.toFixed(0).padStart(4)} µs CPU/req${failed}`);
+        const latency = step.kase.route === 'page'
+          ? `page p50 ${result.pageP50.toFixed(1)} ms, p99 ${result.pageP99.toFixed(1)} ms`
+          : `p50 ${result.latencyP50.toFixed(2)} ms  p99 ${result.latencyP99.toFixed(2)} ms`;
+        log(`  ${step.kase.key.padEnd(11)} ${step.contender.id.padEnd(20)} ${result.rps.toFixed(0).padStart(6)} req/s  ${latency}  ${result.cpuPerRequestUs.toFixed(1).padStart(5)} µs CPU/req (load generator ${result.loadGenCpuPerRequestUs.toFixed(1)})${failed}`);
       }
     }
     // After every round of writes, each library still holds the whole session.
@@ -104,6 +110,7 @@ export async function benchRuntime(node, bundle, services) {
     }
   } finally {
     await Promise.all(Object.values(running).map(stopContender));
+    rmSync(fsDir, { recursive: true, force: true });
   }
   for (const entry of Object.values(contenders)) {
     for (const [key, { rounds }] of Object.entries(entry.cases)) entry.cases[key] = summarize(rounds);
@@ -113,5 +120,5 @@ export async function benchRuntime(node, bundle, services) {
     log(`memory store: ${config.memorySessions} sessions`);
     memory = await memoryCost(node, extraEnv);
   }
-  return { node: version, path: node, contenders, targets: evaluateTargets(contenders, config.payloads), memory };
+  return { node: version, path: node, loadGenerator: loadGenerator.name, contenders, targets: evaluateTargets(contenders, config.payloads), memory };
 }

@@ -17,6 +17,8 @@ export async function startServices() {
   const client = createClient({ url: redis.url });
   await client.connect();
   return {
+    // The filesystem contender's session directories go under it (one per Node line).
+    dir: dir.path,
     redisUrl: redis.url,
     memcachedAddress: memcached?.address,
     redisClient: client,
