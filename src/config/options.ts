@@ -164,7 +164,9 @@ export interface QSessionOptions {
   pinning?: PinningMode;
   /**
    * A Quart-Session app shares the store and fills `_addr` by this rule (`fromQuartConfig` sets it):
-   * it must match `reverseProxy` when `hijackProtection` is on. See docs/python-interop-pinning.md.
+   * it must match `reverseProxy` when `hijackProtection` is on. With `'forwarded-for'`, pins holding
+   * the raw X-Forwarded-For text are compared as Quart compares them and new sessions are pinned with
+   * that text. See docs/python-interop-pinning.md.
    */
   quartPinning?: QuartPinning;
   /**
