@@ -5,12 +5,13 @@
 // is missing) from another process, writes bench/results.json, then bench/report.mjs writes the
 // results into bench/README.md (`--quick`: a short smoke run, written to bench/.quick/ instead).
 // Both are rewritten after each Node line, so a run cut short keeps the lines that finished.
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildBundle } from './build.mjs';
-import { ROUTES, cases, config, onlyContenders, outFile, runtimes } from './lib/config.mjs';
+import { ROOT, ROUTES, cases, config, onlyContenders, outFile, runtimes } from './lib/config.mjs';
 import { sessionData } from './contenders/payload.mjs';
 import { selected } from './lib/contenders.mjs';
 import { loadGenerator, stopDriver } from './lib/measure.mjs';
@@ -23,6 +24,20 @@ function estimateMinutes(nodes) {
   const measurements = cases().reduce((n, kase) => n + selected(onlyContenders).filter((c) => (c.routes ?? ROUTES).includes(kase.route)).length, 0);
   const perRuntime = measurements * (config.rounds * (config.seconds + 0.3) + (config.warmup && config.warmup + 0.3)) + 20 + config.memorySessions / 3000;
   return (nodes.length * perRuntime) / 60;
+}
+
+/**
+ * What was measured: the checkout's commit (with `+changes` when its src/ differs from it), or, when
+ * BENCH_QSESSION_SRC bundles another copy, that path and the commit BENCH_QSESSION_COMMIT names.
+ */
+function sourceOf() {
+  if (process.env.BENCH_QSESSION_SRC) return { commit: process.env.BENCH_QSESSION_COMMIT, bundled: process.env.BENCH_QSESSION_SRC };
+  const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return { commit: git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'src') ? '+changes' : ''), bundled: 'src/index.ts' };
+  } catch {
+    return { bundled: 'src/index.ts' };
+  }
 }
 
 async function main() {
@@ -44,6 +59,8 @@ async function main() {
         config,
         payloadBytes: Object.fromEntries(config.payloads.map((p) => [p, Buffer.byteLength(JSON.stringify(sessionData(p, 0)))])),
         loadGenerator: loadGenerator.name,
+        // What was measured: the commit checked out, and the source bundled (another checkout's with BENCH_QSESSION_SRC).
+        source: sourceOf(),
         nodeClient: process.version,
         smoke: config.rounds < 3,
         // Other work on the machine (a load average above the core count): absolute figures are off.
