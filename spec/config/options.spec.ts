@@ -84,7 +84,8 @@ describe('options', () => {
       SECRET_KEY: null,
       SECRET_KEY_FALLBACKS: null,
     });
-    assert.deepEqual(options, { redis: 'redis://127.0.0.1:1', idFormat: 'uuid', quartPinning: 'socket' });
+    // SESSION_TYPE None selects no store, so no store setting (SESSION_URI) is read either.
+    assert.deepEqual(options, { idFormat: 'uuid', quartPinning: 'socket' });
     // Flask: no SESSION_COOKIE_PATH means APPLICATION_ROOT.
     assert.deepEqual(fromQuartConfig({ SESSION_COOKIE_PATH: null, APPLICATION_ROOT: '/app' }).cookie, { path: '/app' });
     assert.deepEqual(fromQuartConfig({ SESSION_COOKIE_PATH: '/x', APPLICATION_ROOT: '/app' }).cookie, { path: '/x' });
@@ -95,15 +96,16 @@ describe('options', () => {
       type: 'redis', redis: 'redis://127.0.0.1:1', idFormat: 'uuid', quartPinning: 'socket',
     });
     assert.equal(fromQuartConfig({ SESSION_TYPE: 'redis+trio', SESSION_URI: 'redis://127.0.0.1:1' }).type, 'redis');
-    const client = { isOpen: true } as never;
-    assert.equal(fromQuartConfig({ SESSION_URI: 'redis://127.0.0.1:1', SESSION_REDIS: client }).redis, client);
-    assert.equal(fromQuartConfig({ SESSION_REDIS: client, SESSION_URI: 'redis://127.0.0.1:1' }).redis, client);
+    // A node-redis client's shape (a plain data object would be a Python client, refused).
+    const client = new (class { isOpen = true; withTypeMapping() { return this; } on() { return this; } listenerCount() { return 0; } })() as never;
+    assert.equal(fromQuartConfig({ SESSION_TYPE: 'redis', SESSION_URI: 'redis://127.0.0.1:1', SESSION_REDIS: client }).redis, client);
+    assert.equal(fromQuartConfig({ SESSION_TYPE: 'redis', SESSION_REDIS: client, SESSION_URI: 'redis://127.0.0.1:1' }).redis, client);
   });
 
   it('fromQuartConfig maps the memcached and filesystem settings', () => {
     assert.equal(fromQuartConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED: '127.0.0.1:11211' }).memcached, '127.0.0.1:11211');
     assert.equal(fromQuartConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED_HOST: '10.0.0.5' }).memcached, '10.0.0.5:11211');
-    assert.equal(fromQuartConfig({ SESSION_MEMCACHED_HOST: '10.0.0.5', SESSION_MEMCACHED_PORT: 11311 }).memcached, '10.0.0.5:11311');
+    assert.equal(fromQuartConfig({ SESSION_TYPE: 'memcached', SESSION_MEMCACHED_HOST: '10.0.0.5', SESSION_MEMCACHED_PORT: 11311 }).memcached, '10.0.0.5:11311');
     const files = fromQuartConfig({ SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: '/tmp/s', SESSION_FILE_THRESHOLD: 500, SESSION_FILE_MODE: 384 });
     assert.equal(files.type, 'filesystem');
     assert.equal(files.directory, '/tmp/s');
@@ -130,10 +132,10 @@ describe('options', () => {
     names({ SESSION_REVERSE_PROXY: 1 }, 'SESSION_REVERSE_PROXY');
     names({ SESSION_TYPE: 'mongodb' }, 'SESSION_TYPE');
     names({ SESSION_TYPE: 'sqlalchemy' }, 'SESSION_TYPE');
-    names({ SESSION_URI: 'localhost:6379' }, 'SESSION_URI');
-    names({ SESSION_REDIS: 'Redis<ConnectionPool<Connection<host=localhost,port=6379,db=0>>>' }, 'SESSION_REDIS');
+    names({ SESSION_TYPE: 'redis', SESSION_URI: 'localhost:6379' }, 'SESSION_URI');
+    names({ SESSION_TYPE: 'redis', SESSION_REDIS: 'Redis<ConnectionPool<Connection<host=localhost,port=6379,db=0>>>' }, 'SESSION_REDIS');
     names({ SESSION_ID_LENGTH: 16 }, 'SESSION_ID_LENGTH');
-    names({ SESSION_FILE_THRESHOLD: 0 }, 'SESSION_FILE_THRESHOLD');
+    names({ SESSION_TYPE: 'filesystem', SESSION_FILE_DIR: '/tmp/s', SESSION_FILE_THRESHOLD: 0 }, 'SESSION_FILE_THRESHOLD');
     names({ SESSION_COOKIE_PARTITIONED: true }, 'SESSION_COOKIE_PARTITIONED');
     names({ SESSION_USE_SIGNER: 'yes', SECRET_KEY: 'k'.repeat(32) }, 'SESSION_USE_SIGNER');
     names({ SESSION_USE_SIGNER: true, SECRET_KEY: 'short' }, 'SECRET_KEY');

@@ -25,17 +25,20 @@ describe('fromQuartConfig takes the default configs as Python prints them', () =
     configs = runPythonJson<Configs>('print_configs.py');
   });
 
-  const accepts = (name: keyof Configs): QSessionOptions => {
-    const options = fromQuartConfig(configs[name]);
+  const accepts = (name: keyof Configs, overrides: Record<string, unknown> = {}): QSessionOptions => {
+    const options = fromQuartConfig({ ...configs[name], ...overrides });
     const middleware = qsession(options); // and the options pass qsession's own checks
     void middleware.close();
     return options;
   };
 
   it('Quart-Session 3.0 (on Quart 0.18): its setdefaults over the app config', () => {
-    const cwd = configs.quart_session_3_0.SESSION_FILE_DIR;
-    assert.match(String(cwd), /quart_session$/);
-    assert.deepEqual(accepts('quart_session_3_0'), {
+    assert.match(String(configs.quart_session_3_0.SESSION_FILE_DIR), /quart_session$/);
+    // Its default SESSION_TYPE "null" keeps nothing: refused (issue 23; spec/config/quart-config.spec.ts).
+    assert.throws(() => accepts('quart_session_3_0'), { option: 'SESSION_TYPE' });
+    // With a store named, the other stores' defaults (SESSION_FILE_DIR...) are ignored.
+    assert.deepEqual(accepts('quart_session_3_0', { SESSION_TYPE: 'redis' }), {
+      type: 'redis',
       lifetime: DAYS_31,
       cookie: { httpOnly: true, name: 'session', secure: false },
       rolling: true,
@@ -43,8 +46,6 @@ describe('fromQuartConfig takes the default configs as Python prints them', () =
       keyPrefix: 'session:',
       staticFile: false,
       explicit: false,
-      directory: cwd,
-      filesystem: { maxEntries: 500 },
       hijackProtection: false,
       reverseProxy: false,
       idFormat: 'uuid',
@@ -68,11 +69,14 @@ describe('fromQuartConfig takes the default configs as Python prints them', () =
   });
 
   it('Flask-Session 0.3.2 (real Python) and 0.8 over Flask 3.1', () => {
-    assert.equal(accepts('flask_session_0_3_2').idFormat, 'uuid', "0.3.2's ids are str(uuid4())");
-    const modern = accepts('flask_session_0_8');
+    // Both default to SESSION_TYPE "null" (refused); None leaves the store to qsession()'s options.
+    for (const name of ['flask_session_0_3_2', 'flask_session_0_8'] as const) assert.throws(() => accepts(name), { option: 'SESSION_TYPE' });
+    assert.equal(accepts('flask_session_0_3_2', { SESSION_TYPE: null }).idFormat, 'uuid', "0.3.2's ids are str(uuid4())");
+    const modern = accepts('flask_session_0_8', { SESSION_TYPE: null });
     assert.equal(modern.idFormat, 'base64url', "0.8's ids are token_urlsafe(32)");
     assert.equal(modern.quartPinning, undefined, 'Flask-Session writes no _addr');
-    assert.equal(modern.type, undefined, '"null": the default store');
+    assert.equal(modern.type, undefined, 'no SESSION_TYPE: the default store');
+    assert.equal(modern.directory, undefined, 'SESSION_FILE_DIR is read only for SESSION_TYPE "filesystem"');
   });
 
   it('every SESSION_* key of these configs is known, and docs/python-interop-config.md lists every known key', () => {

@@ -1,6 +1,16 @@
+import { debuglog } from 'node:util';
 import { SessionOptionsError } from '../errors.js';
+import { describe, fileDirectory, memcachedTarget, redisTarget } from './quart-backends.js';
 import { resolveOptions } from './resolve.js';
+import { storeTypeOf } from './store-factory.js';
 import type { BuiltinStoreType, QSessionOptions, SessionCookieOptions } from './options.js';
+
+/**
+ * The same NODE_DEBUG section as core/debug.ts (`NODE_DEBUG=koa-qsession`); config sits below core
+ * in the layers, so it asks util.debuglog itself. Lines name Python keys, never their values (a
+ * SESSION_URI may carry a password).
+ */
+const debug = debuglog('koa-qsession');
 
 /**
  * A Quart / Flask style config object, as Python would print `app.config` as JSON: `None` is `null`,
@@ -20,8 +30,12 @@ interface Draft {
 
 type Mapper = (value: unknown, draft: Draft, name: string) => void;
 
-/** A key of Quart-Session 3.0, Flask 3.1 or Flask-Session 0.8: mapped onto an option, or ignored for a stated reason. */
-export type QuartKey = { readonly map: Mapper } | { readonly ignored: string };
+/**
+ * A key of Quart-Session 3.0, Flask 3.1 or Flask-Session 0.8: mapped onto an option, or ignored for a
+ * stated reason. `backend`: the key is a setting of that store alone, read only when SESSION_TYPE
+ * selects it (the dicts Session(app) builds carry every backend's defaults, whatever the type).
+ */
+export type QuartKey = ({ readonly map: Mapper } | { readonly ignored: string }) & { readonly backend?: BuiltinStoreType };
 
 const option = <K extends keyof QSessionOptions>(target: K): Mapper => (value, draft, name) => {
   draft.options[target] = value as QSessionOptions[K];
@@ -32,18 +46,30 @@ const cookieField = <K extends keyof SessionCookieOptions>(field: K): Mapper => 
   draft.source.set(`cookie.${field}`, name);
 };
 const ignored = (reason: string): QuartKey => ({ ignored: reason });
+const nothing: Mapper = () => {};
 
-/** SESSION_TYPE values: koa-qsession's store, or undefined for "the default store". */
-const STORE_TYPES: Record<string, BuiltinStoreType | undefined> = {
+/** SESSION_TYPE values: koa-qsession's store. */
+const STORE_TYPES: Record<string, BuiltinStoreType> = {
   redis: 'redis',
   // Quart-Session's Redis client for the Trio event loop: the same Redis, the same keys.
   'redis+trio': 'redis',
   memcached: 'memcached',
+  // Flask-Session's (Quart-Session 3.0 has none): koa-qsession's own file format, see SESSION_FILE_DIR.
   filesystem: 'filesystem',
   memory: 'memory',
-  // Quart-Session's and Flask-Session's placeholder: it keeps nothing. The default store is used.
-  null: undefined,
 };
+
+/**
+ * SESSION_TYPE "null", the default of Quart-Session and Flask-Session, is refused rather than
+ * imitated: their null interface keeps nothing (every request opens an empty session, a write only
+ * sends a new cookie), which in Python is a loud warning at start-up and in a Koa app would be
+ * logins that silently never stick. Mapping it onto some other store would invent a place to keep
+ * sessions the config never named (the working directory, in older versions of this function).
+ */
+const NULL_TYPE = 'is "null", which Quart-Session and Flask-Session default to: it keeps no sessions ' +
+  '(every request starts an empty one), and koa-qsession does not imitate that. Set SESSION_TYPE to the ' +
+  'store the Python app uses ("redis", "memcached", "filesystem"), or set it to None (null) and choose ' +
+  "the store in qsession()'s own options: qsession({ ...fromQuartConfig({ ...config, SESSION_TYPE: null }), redis: url })";
 
 const NO_BACKEND = 'settings of a backend koa-qsession has no store for (MongoDB, SQLAlchemy, DynamoDB, cachelib, PostgreSQL); SESSION_TYPE naming that backend is an error, the settings alone are harmless';
 
@@ -54,12 +80,8 @@ const NO_BACKEND = 'settings of a backend koa-qsession has no store for (MongoDB
 export const QUART_KEYS: Readonly<Record<string, QuartKey>> = {
   SESSION_TYPE: {
     map: (value, draft, name) => {
-      const type = typeof value === 'string' ? value.toLowerCase() : value;
-      if (typeof type !== 'string' || !Object.hasOwn(STORE_TYPES, type)) {
-        throw new SessionOptionsError(name, `must be "redis", "redis+trio", "memcached", "filesystem" or "null" (got ${describe(value)}); for another backend pass your own store as \`store\``);
-      }
-      const store = STORE_TYPES[type];
-      if (store !== undefined) draft.options.type = store;
+      draft.options.type = storeType(value, name);
+      draft.source.set('type', name);
     },
   },
   SESSION_KEY_PREFIX: { map: option('keyPrefix') },
@@ -87,33 +109,32 @@ export const QUART_KEYS: Readonly<Record<string, QuartKey>> = {
   },
   /** Flask's cookie path when SESSION_COOKIE_PATH is unset (read in fromQuartConfig). */
   APPLICATION_ROOT: { map: () => {} },
-  /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); the client wins. */
+  /** A redis:// URL (Quart's SESSION_URI) or a shared client (SESSION_REDIS); SESSION_REDIS wins. */
   SESSION_URI: {
+    backend: 'redis',
     map: (value, draft, name) => {
-      checkRedisUrl(value, name);
-      if (draft.options.redis === undefined) option('redis')(value, draft, name);
+      const url = redisTarget(value, name);
+      if (typeof url !== 'string') throw new SessionOptionsError(name, `must be a redis:// or rediss:// URL (got ${describe(value)})`);
+      if (draft.source.get('redis') !== 'SESSION_REDIS') option('redis')(url, draft, name);
     },
   },
-  SESSION_REDIS: {
-    // A connected node-redis client; a string (say, a Python client's repr) must at least be a URL.
-    map: (value, draft, name) => {
-      if (typeof value === 'string') checkRedisUrl(value, name);
-      option('redis')(value, draft, name);
-    },
-  },
-  SESSION_MEMCACHED: { map: option('memcached') },
+  /** A connected node-redis client or a URL; a Python client object gets an error saying which. */
+  SESSION_REDIS: { backend: 'redis', map: (value, draft, name) => option('redis')(redisTarget(value, name), draft, name) },
+  SESSION_MEMCACHED: { backend: 'memcached', map: (value, draft, name) => option('memcached')(memcachedTarget(value, name), draft, name) },
   /** Quart-Session's aiomcache address when SESSION_MEMCACHED is unset (read in fromQuartConfig). */
-  SESSION_MEMCACHED_HOST: { map: () => {} },
-  SESSION_MEMCACHED_PORT: { map: () => {} },
-  SESSION_FILE_DIR: { map: option('directory') },
+  SESSION_MEMCACHED_HOST: { backend: 'memcached', map: nothing },
+  SESSION_MEMCACHED_PORT: { backend: 'memcached', map: nothing },
+  SESSION_FILE_DIR: { backend: 'filesystem', map: (value, draft, name) => option('directory')(fileDirectory(value, name), draft, name) },
   /** cachelib's FileSystemCache threshold: the most files before it prunes, as `maxEntries`. */
   SESSION_FILE_THRESHOLD: {
+    backend: 'filesystem',
     map: (value, draft, name) => {
       if (!Number.isSafeInteger(value) || (value as number) < 1) throw new SessionOptionsError(name, `must be a positive whole number (got ${describe(value)})`);
       draft.options.filesystem = { ...draft.options.filesystem, maxEntries: value as number };
+      draft.source.set('filesystem.maxEntries', name);
     },
   },
-  SESSION_FILE_MODE: ignored('session files are always created 0600 (owner only; 384 is that mode, the default)'),
+  SESSION_FILE_MODE: { backend: 'filesystem', ignored: 'session files are always created 0600 (owner only; 384 is that mode, the default)' },
   // Quart-Session 3.0 reads SESSION_PROTECTION / SESSION_REVERSE_PROXY; 1.x and 2.x the HIJACK_
   // names. Read after the loop: the 3.0 name wins when both are set.
   SESSION_PROTECTION: { map: () => {} },
@@ -176,13 +197,22 @@ const FLASK_SESSION_ONLY = ['SESSION_ID_LENGTH', 'SESSION_SERIALIZATION_FORMAT']
 
 /**
  * Maps a Quart-Session / Flask-Session config onto `qsession()` options, for apps migrating from
- * Python or sharing a store with one: `qsession(fromQuartConfig(config))`.
+ * Python or sharing a store with one: `qsession(fromQuartConfig(config))`. It takes the dicts the
+ * real libraries build as they are (Quart-Session 3.0's `Session(app)`, Flask's and Quart's
+ * `app.config`, Flask-Session 0.3.2 and 0.8), which carry the defaults of every backend.
  *
  * - `null` (Python's `None`) means "not set": the option keeps its default.
+ * - SESSION_TYPE selects the store; the settings of other stores (a redis config's
+ *   SESSION_FILE_DIR default, say) are ignored, and `NODE_DEBUG=koa-qsession` lists them.
+ *   Without SESSION_TYPE (a plain Flask / Quart config) no store setting is read: choose the store in
+ *   qsession()'s options. SESSION_TYPE "null" is an error (see NULL_TYPE).
  * - A `SESSION_*` key no version of Quart-Session (3.0), Flask (3.1) or Flask-Session (0.8) defines
  *   is an error, so a typo does not pass unnoticed; keys of backends koa-qsession has no store for
  *   are accepted and ignored (docs/python-interop-config.md lists every key).
- * - Errors name the Python key (`PERMANENT_SESSION_LIFETIME`), not the option it became.
+ * - Errors name the Python key (`PERMANENT_SESSION_LIFETIME`), not the option it became; a Python
+ *   client object in SESSION_REDIS / SESSION_MEMCACHED gets one that says what to pass instead.
+ * - Nothing is written anywhere: a folder is used only when SESSION_TYPE is "filesystem", and then
+ *   the absolute SESSION_FILE_DIR the config names.
  * - New ids are UUIDs like Quart-Session's (`idFormat: 'uuid'`), or base64url for a Flask-Session
  *   0.8 config; ids of either shape are read whatever the format.
  * - `quartPinning` records how a Quart-Session app fills `_addr` (it writes one into every new
@@ -192,22 +222,44 @@ export function fromQuartConfig(config: QuartSessionConfig): QSessionOptions {
   if (config === null || typeof config !== 'object') throw new SessionOptionsError('config', 'must be an object (a Quart / Flask config as a dict)');
   const draft: Draft = { options: {}, cookie: {}, source: new Map() };
   const { options, cookie } = draft;
+  // The store first: it decides which backend keys are read at all.
+  const store = isSet(config.SESSION_TYPE) ? storeType(config.SESSION_TYPE, 'SESSION_TYPE') : undefined;
   for (const [name, value] of Object.entries(config)) {
     const key = Object.hasOwn(QUART_KEYS, name) ? QUART_KEYS[name] : undefined;
     if (key === undefined) {
       if (name.startsWith('SESSION_')) throw new SessionOptionsError(name, 'is not a setting of Quart-Session 3.0, Flask 3.1 or Flask-Session 0.8');
       continue;
     }
-    if (value === null || value === undefined || !('map' in key)) continue;
+    if (value === null || value === undefined) continue;
+    if (key.backend !== undefined && key.backend !== store) {
+      debug('fromQuartConfig: ignored %s, a setting of the %s store (SESSION_TYPE is %s)', name, key.backend, store === undefined ? 'not set' : JSON.stringify(config.SESSION_TYPE));
+      continue;
+    }
+    if ('ignored' in key) {
+      debug('fromQuartConfig: ignored %s: %s', name, key.ignored);
+      continue;
+    }
     key.map(value, draft, name);
   }
   // Flask's rule: no SESSION_COOKIE_PATH means the application root.
   if (cookie.path === undefined && typeof config.APPLICATION_ROOT === 'string' && config.APPLICATION_ROOT !== '') {
     cookieField('path')(config.APPLICATION_ROOT, draft, 'APPLICATION_ROOT');
   }
-  if (options.memcached === undefined && (isSet(config.SESSION_MEMCACHED_HOST) || isSet(config.SESSION_MEMCACHED_PORT))) {
-    options.memcached = `${String(config.SESSION_MEMCACHED_HOST ?? '127.0.0.1')}:${String(config.SESSION_MEMCACHED_PORT ?? 11211)}`;
-    draft.source.set('memcached', 'SESSION_MEMCACHED_HOST');
+  if (store === 'memcached' && options.memcached === undefined && (isSet(config.SESSION_MEMCACHED_HOST) || isSet(config.SESSION_MEMCACHED_PORT))) {
+    // aiomcache's defaults, which Quart-Session passes on for an unset one.
+    const host = isSet(config.SESSION_MEMCACHED_HOST) ? config.SESSION_MEMCACHED_HOST : '127.0.0.1';
+    const port = isSet(config.SESSION_MEMCACHED_PORT) ? config.SESSION_MEMCACHED_PORT : 11211;
+    if (!Number.isSafeInteger(Number(port)) || Number(port) < 1 || Number(port) > 65535 || String(port).trim() === '') {
+      throw new SessionOptionsError('SESSION_MEMCACHED_PORT', `must be a port number (got ${describe(port)})`);
+    }
+    if (typeof host !== 'string' || !/^[A-Za-z0-9.\-_]+$|^\[?[0-9A-Fa-f:.]+\]?$/.test(host)) {
+      throw new SessionOptionsError('SESSION_MEMCACHED_HOST', `must be a host name or address (got ${describe(host)})`);
+    }
+    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    option('memcached')(memcachedTarget(`${address}:${Number(port)}`, 'SESSION_MEMCACHED_HOST'), draft, 'SESSION_MEMCACHED_HOST');
+  }
+  if (store === 'filesystem' && options.directory === undefined) {
+    throw new SessionOptionsError('SESSION_FILE_DIR', 'must be set (an absolute path) when SESSION_TYPE is "filesystem"');
   }
   const protection = pick(config, 'SESSION_PROTECTION', 'SESSION_HIJACK_PROTECTION');
   if (protection) option('hijackProtection')(protection.value, draft, protection.name);
@@ -226,10 +278,21 @@ export function fromQuartConfig(config: QuartSessionConfig): QSessionOptions {
   return options;
 }
 
+/** SESSION_TYPE -> the store; "null" and backends koa-qsession has no store for are errors. */
+function storeType(value: unknown, name: string): BuiltinStoreType {
+  const type = typeof value === 'string' ? value.toLowerCase() : value;
+  if (type === 'null') throw new SessionOptionsError(name, NULL_TYPE);
+  if (typeof type !== 'string' || !Object.hasOwn(STORE_TYPES, type)) {
+    throw new SessionOptionsError(name, `must be "redis", "redis+trio", "memcached" or "filesystem" (got ${describe(value)}); for another backend pass your own store as \`store\``);
+  }
+  return STORE_TYPES[type]!;
+}
+
 /** Runs the options' own checks now, so a bad value is reported under the Python key it came from. */
 function checkWithPythonNames(draft: Draft): void {
   try {
     resolveOptions(draft.options);
+    storeTypeOf(draft.options);
   } catch (error) {
     if (!(error instanceof SessionOptionsError)) throw error;
     const name = error.option.startsWith('keys[')
@@ -256,12 +319,6 @@ function signingKeys(config: QuartSessionConfig): QSessionOptions['keys'] {
   return [secret, ...(fallbacks as (string | Uint8Array)[])];
 }
 
-function checkRedisUrl(value: unknown, name: string): void {
-  if (typeof value !== 'string' || !/^(rediss?|unix):\/\//i.test(value)) {
-    throw new SessionOptionsError(name, `must be a redis://, rediss:// or unix:// URL (got ${describe(value)})`);
-  }
-}
-
 /** The first of `names` set (not None) in the config. */
 function pick(config: QuartSessionConfig, ...names: string[]): { name: string; value: unknown } | undefined {
   const name = names.find((candidate) => isSet(config[candidate]));
@@ -270,10 +327,4 @@ function pick(config: QuartSessionConfig, ...names: string[]): { name: string; v
 
 function isSet(value: unknown): boolean {
   return value !== null && value !== undefined;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'a list' : 'an object';
 }
