@@ -76,9 +76,15 @@ function loadGeneratorLine(runtime) {
   const figures = Object.values(runtime.contenders).flatMap((entry) =>
     Object.entries(entry.cases).filter(([key]) => key !== 'page').map(([, stats]) => stats.medianLoadGenCpuUs)).filter(Number.isFinite).sort((a, b) => a - b);
   if (figures.length === 0) return [];
+  // How far the kernel's count of the server's CPU (/proc) and the server's own (process.cpuUsage) are apart.
+  const gaps = Object.values(runtime.contenders).flatMap((entry) => Object.values(entry.cases).flatMap((stats) => stats.rounds))
+    .map((r) => Math.abs(r.cpuPerRequestUs - r.selfReportedCpuPerRequestUs) / r.selfReportedCpuPerRequestUs).filter(Number.isFinite).sort((a, b) => a - b);
+  const gap = gaps.length
+    ? ` The server CPU from /proc and the server's own \`process.cpuUsage()\` differ by ${fix(100 * median(gaps), 1)} % in the median measurement (${fix(100 * gaps[gaps.length - 1], 1)} % at most).`
+    : '';
   return [
     `The load generator (${runtime.loadGenerator ?? 'autocannon'}) used ${fix(median(figures), 1)} µs of CPU per request ` +
-      `(median over the cases; ${fix(figures[0], 1)} to ${fix(figures[figures.length - 1], 1)}), from the OS when it exited.`,
+      `(median over the cases; ${fix(figures[0], 1)} to ${fix(figures[figures.length - 1], 1)}), from the OS when it exited.${gap}`,
     '',
   ];
 }

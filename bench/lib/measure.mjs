@@ -52,6 +52,8 @@ async function serverCpu(running) {
 async function counters(contender, running, services) {
   return {
     cpu: await serverCpu(running),
+    // The server's own count, to cross-check the kernel's (the report prints how far apart they are).
+    selfCpu: await contenderCpu(running),
     redisCalls: contender.redis ? await redisCommandStats(services) : undefined,
     redisCpu: contender.redis ? await redisCpu(services) : undefined,
     memcached: contender.memcached ? await memcachedStats(services) : undefined,
@@ -86,6 +88,7 @@ export async function measure({ contender, running, kase, services, seconds }) {
   // Per request sent, answered or not: the server did the work for each.
   const sent = result.sent || result.requests;
   result.cpuPerRequestUs = (after.cpu - before.cpu) / sent;
+  result.selfReportedCpuPerRequestUs = (after.selfCpu - before.selfCpu) / sent;
   result.loadGenCpuPerRequestUs = result.loadGenCpuUs / sent;
   if (contender.redis) {
     result.redisCpuPerRequestUs = (after.redisCpu - before.redisCpu) / sent;
