@@ -36,12 +36,38 @@ export class QSessionError extends Error {
   }
 }
 
-/** A bad option given to `qsession()` or a store; thrown at start-up, never per request. */
+/** One bad option: its full name (`cookie.maxAge`) and what is wrong with it. */
+export interface OptionProblem {
+  readonly option: string;
+  readonly message: string;
+}
+
+/**
+ * A bad option given to `qsession()` or a store; thrown at start-up, never per request. One error
+ * lists every bad option of a config (`problems`; `option` is the first one's name), so a config
+ * brought from another library is fixed in one round, not one restart per option.
+ */
 export class SessionOptionsError extends QSessionError {
   readonly option: string;
+  readonly problems: readonly OptionProblem[];
   constructor(option: string, message: string) {
     super('ERR_QSESSION_OPTION', `koa-qsession: option "${option}" ${message}`);
     this.option = option;
+    this.problems = [{ option, message }];
+  }
+
+  /** The error for these problems (at least one): the plain one for a single problem. */
+  static of(problems: readonly OptionProblem[]): SessionOptionsError {
+    const [first] = problems;
+    if (first === undefined) throw new TypeError('SessionOptionsError.of needs at least one problem');
+    const error = new SessionOptionsError(first.option, first.message);
+    if (problems.length === 1) return error;
+    const lines = problems.map(({ option, message }) => `  - option "${option}" ${message}`);
+    error.message = `koa-qsession: ${problems.length} options are wrong:\n${lines.join('\n')}`;
+    // The stack's first line was written from the first problem's message: write it again.
+    Error.captureStackTrace?.(error, SessionOptionsError.of);
+    (error as { problems: readonly OptionProblem[] }).problems = [...problems];
+    return error;
   }
 }
 
@@ -75,14 +101,20 @@ export class SessionSerializationError extends QSessionError {
   }
 }
 
-/** The serialized session is larger than `maxSize` (or a store's own item limit). */
+/**
+ * The serialized session is larger than `maxSize` (or a store's own item limit). `largest` names
+ * the biggest keys (at most 3, biggest first, each with its serialized size) when they are known.
+ */
 export class SessionTooLargeError extends QSessionError {
   readonly size: number;
   readonly limit: number;
-  constructor(size: number, limit: number, what = 'maxSize') {
-    super('ERR_QSESSION_TOO_LARGE', `koa-qsession: serialized session is ${size} bytes, over the ${what} of ${limit} bytes`);
+  readonly largest: ReadonlyArray<{ readonly key: string; readonly bytes: number }>;
+  constructor(size: number, limit: number, what = 'maxSize', largest: ReadonlyArray<{ readonly key: string; readonly bytes: number }> = []) {
+    const keys = largest.map(({ key, bytes }) => `${JSON.stringify(key.slice(0, 64))} (${bytes} bytes)`).join(', ');
+    super('ERR_QSESSION_TOO_LARGE', `koa-qsession: serialized session is ${size} bytes, over the ${what} of ${limit} bytes${keys ? `; largest keys: ${keys}` : ''}`);
     this.size = size;
     this.limit = limit;
+    this.largest = largest.map(({ key, bytes }) => ({ key: key.slice(0, 64), bytes }));
   }
 }
 

@@ -2,7 +2,7 @@
 // come from src/internal.ts, which is not part of the package's exports.
 export { qsession, type QSessionMiddleware } from './koa/middleware.js';
 export { session } from './koa/context-storage.js';
-export type { Session, SessionData, SessionMethods, RegenerateOptions } from './core/types.js';
+export type { Session, SessionData, SessionMethods, RegenerateOptions, SessionContext, SessionReplacement } from './core/types.js';
 export type { SessionCookie } from './core/session-cookie.js';
 export type {
   QSessionOptions,
@@ -56,17 +56,13 @@ export type { SerializerName } from './serializers/index.js';
 export { Tuple, Markup, UUID, PyFloat } from './serializers/tagged-json/values.js';
 export { fromQuartConfig } from './config/quart.js';
 
-import type { Session } from './core/types.js';
+import type { SessionContext } from './core/types.js';
 
 declare module 'koa' {
-  interface DefaultContext {
-    /**
-     * The request's session (the same object as the global `session`, inside the request).
-     * Assigning `null` destroys it and a plain object replaces its data (koa-session's semantics);
-     * the type stays `Session` for reading, so in TypeScript write `session.destroy()` (or
-     * `ctx.session = null as never`). A get/set pair would say it better, but two copies of such an
-     * augmentation (this package's ESM and CommonJS typings in one program) do not merge.
-     */
-    session: Session;
-  }
+  /**
+   * `ctx.session`: the request's session (the same object as the global `session`, inside the
+   * request). Assigning `null` destroys it and a plain object replaces its data (koa-session's
+   * semantics). Through a base interface: see `SessionContext`.
+   */
+  interface DefaultContext extends SessionContext {}
 }

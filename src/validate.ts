@@ -1,4 +1,4 @@
-import { SessionOptionsError } from './errors.js';
+import { SessionOptionsError, type OptionProblem } from './errors.js';
 
 /**
  * The option checks shared by `qsession()` and the stores' own constructors (a store can be built
@@ -35,11 +35,41 @@ export function onlyKnownKeys(
   hints: Readonly<Record<string, string>> = {},
   note?: string,
 ): void {
+  const problems: OptionProblem[] = [];
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const near = closest(key, known);
     const hint = Object.hasOwn(hints, key) ? hints[key] : near !== undefined ? `did you mean "${near}"?` : note;
-    throw new SessionOptionsError(scope ? `${scope}.${key}` : key, hint ? `is not ${what}: ${hint}` : `is not ${what}`);
+    problems.push({ option: scope ? `${scope}.${key}` : key, message: hint ? `is not ${what}: ${hint}` : `is not ${what}` });
+  }
+  // Every unknown name at once: a config brought from another library has several.
+  if (problems.length > 0) throw SessionOptionsError.of(problems);
+}
+
+/**
+ * Gathers the problems of a whole config, so that one SessionOptionsError lists them all. `take`
+ * runs one check: its value, or (when the check throws a SessionOptionsError) `undefined`, which is
+ * never used, since `throwIfAny` ends the resolution before anything reads it.
+ */
+export class OptionProblems {
+  private readonly found: OptionProblem[] = [];
+
+  get count(): number {
+    return this.found.length;
+  }
+
+  take<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof SessionOptionsError)) throw error;
+      this.found.push(...error.problems);
+      return undefined as T;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.found.length > 0) throw SessionOptionsError.of(this.found);
   }
 }
 

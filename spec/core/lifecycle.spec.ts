@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore, jsonSerializer, type QSessionOptions } from 'koa-qsession';
+import { MemoryStore, SessionConflictError, jsonSerializer, type QSessionOptions } from 'koa-qsession';
+import { idLabel } from '../../src/core/signing.js';
 import { Lifecycle } from '../../src/internal.js';
 import { createEvents } from '../../src/core/events.js';
 import { resolveOptions } from '../../src/internal.js';
@@ -38,8 +39,30 @@ describe('lifecycle (no HTTP)', () => {
     assert.deepEqual(store.calls, ['create', 'get', 'deleteIf']);
   });
 
-  it('merges concurrent changes to different keys; the same key is last-writer-wins', async () => {
-    const { lifecycle: lc } = lifecycle();
+  it('merges concurrent changes to different keys; the same key changed by both is a conflict (409), nothing of it stored', async () => {
+    const { lifecycle: lc, events } = lifecycle();
+    const seed = await lc.open(undefined);
+    seed.session.shared = 0;
+    await lc.commit(seed, ok);
+    const [a, b, c] = [await lc.open(seed.id), await lc.open(seed.id), await lc.open(seed.id)];
+    a.session.a = 1;
+    a.session.shared = 'a';
+    b.session.b = 2;
+    b.session.shared = 'b';
+    c.session.c = 3;
+    delete c.session.missing;
+    const conflicts: unknown[] = [];
+    events.on('conflict', (event) => conflicts.push(event));
+    await lc.commit(a, ok);
+    await assert.rejects(Promise.resolve(lc.commit(b, ok)), (error: unknown) => error instanceof SessionConflictError && error.status === 409 && error.keys.join() === 'shared');
+    await lc.commit(c, ok);
+    assert.deepEqual(conflicts, [{ session: idLabel(seed.id), keys: ['shared'], resolution: 'failed' }]);
+    const after = await lc.open(seed.id);
+    assert.deepEqual(after.session.toJSON(), { shared: 'a', a: 1, c: 3 });
+  });
+
+  it("onConflict 'overwrite': the same key is last-writer-wins, with a conflict event", async () => {
+    const { lifecycle: lc, events } = lifecycle({ onConflict: 'overwrite' });
     const seed = await lc.open(undefined);
     seed.session.shared = 0;
     await lc.commit(seed, ok);
@@ -48,11 +71,12 @@ describe('lifecycle (no HTTP)', () => {
     a.session.shared = 'a';
     b.session.b = 2;
     b.session.shared = 'b';
-    delete b.session.missing;
+    const conflicts: unknown[] = [];
+    events.on('conflict', (event) => conflicts.push(event));
     await lc.commit(a, ok);
     await lc.commit(b, ok);
-    const after = await lc.open(seed.id);
-    assert.deepEqual(after.session.toJSON(), { shared: 'b', a: 1, b: 2 });
+    assert.deepEqual(conflicts, [{ session: idLabel(seed.id), keys: ['shared'], resolution: 'overwritten' }]);
+    assert.deepEqual((await lc.open(seed.id)).session.toJSON(), { shared: 'b', a: 1, b: 2 });
   });
 
   it('merges a nested change made in one request with a key deleted in another', async () => {
@@ -78,8 +102,8 @@ describe('lifecycle (no HTTP)', () => {
     killer.session.destroy();
     assert.deepEqual(await lc.commit(killer, ok), { kind: 'clear' });
     slow.session.y = 2;
-    // No cookie: the browser may already hold a newer one (issue 17).
-    assert.deepEqual(await lc.commit(slow, ok), { kind: 'none' });
+    // Refused (409), and no cookie: the browser may already hold a newer one (issue 17).
+    await assert.rejects(Promise.resolve(lc.commit(slow, ok)), (error: unknown) => error instanceof SessionConflictError && error.reason === 'gone');
     assert.equal(await store.inner.get(`session:${seed.id}`), null);
   });
 

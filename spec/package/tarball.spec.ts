@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../support/process.js';
 import { startStandalone, type Standalone } from '../support/redis.js';
@@ -11,7 +11,8 @@ import { startStandalone, type Standalone } from '../support/redis.js';
 // TypeScript user has), from npm's cache. Then used the ways applications use it: ES module,
 // CommonJS, both at once, TypeScript under every moduleResolution that reads `exports`, and
 // `--conditions=source`. Every script runs on the runtime running this spec (the matrix's Node
-// lines, or Bun). Last, `redis` is added to the project and the Redis store is used for real.
+// lines, or Bun). Last, `redis` is added to the project and the Redis store is used for real, on
+// node-redis 5 and then on 6 (both in the peer range).
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
@@ -88,6 +89,15 @@ const server = app.listen(0, '127.0.0.1', async () => {
 });
 `;
 
+/**
+ * An error the library throws (a bad `redis` URL, refused in src/stores/redis/store.ts), its stack
+ * as printed: with --enable-source-maps, the frames inside the package name the TypeScript sources.
+ */
+const THROWS = (kind: 'esm' | 'cjs') => `
+${kind === 'esm' ? "import { RedisStore } from 'koa-qsession';" : "const { RedisStore } = require('koa-qsession');"}
+try { new RedisStore('not a url'); } catch (error) { console.log(error.stack); }
+`;
+
 /** A TypeScript user's app: ES module or CommonJS syntax, `SessionData` augmented. */
 const TS = (kind: 'esm' | 'cjs') => `
 ${kind === 'esm' ? "import Koa from 'koa';\nimport { qsession, session, RedisStore, SessionOptionsError, type Session } from 'koa-qsession';\nimport { BunRedisStore } from 'koa-qsession/bun-redis';" : "import Koa = require('koa');\nimport qs = require('koa-qsession');\nimport bun = require('koa-qsession/bun-redis');\nconst { qsession, session, RedisStore, SessionOptionsError } = qs;\nconst { BunRedisStore } = bun;\ntype Session = qs.Session;"}
@@ -138,10 +148,11 @@ describe('the packed package', () => {
   });
   after(() => scratch?.remove());
 
-  it('holds only what users need: dist/, the node10 stub for bun-redis, README, CHANGELOG, LICENSE', () => {
+  it('holds only what users need: dist/, the sources its maps name (src/), the node10 stub for bun-redis, README, CHANGELOG, LICENSE', () => {
     const top = new Set(files.map((file) => file.split('/')[0]));
-    assert.deepEqual([...top].sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'bun-redis', 'dist', 'package.json']);
-    for (const entry of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/stores/redis/bun.js', 'dist/cjs/stores/redis/bun.d.ts', 'bun-redis/package.json']) {
+    assert.deepEqual([...top].sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'bun-redis', 'dist', 'package.json', 'src']);
+    assert.deepEqual(files.filter((file) => file.startsWith('src/') && !file.endsWith('.ts')), [], 'src/ holds TypeScript sources only');
+    for (const entry of ['src/index.ts', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/stores/redis/bun.js', 'dist/cjs/stores/redis/bun.d.ts', 'bun-redis/package.json']) {
       assert.ok(files.includes(entry), `${entry} is in the package`);
     }
   });
@@ -172,6 +183,36 @@ describe('the packed package', () => {
     }
     assert.notEqual(after_.readme, packedReadme, 'the repository keeps its relative links');
     assert.equal(after_.readme, before_.readme, "the repository's README is restored after packing");
+  });
+
+  it('every source a shipped source map names is in the package (or inlined in the map)', () => {
+    const pkg = join(scratch.path, 'node_modules/koa-qsession');
+    const maps = files.filter((file) => file.endsWith('.map'));
+    assert.ok(maps.some((file) => file.startsWith('dist/esm/')) && maps.some((file) => file.startsWith('dist/cjs/')), 'both builds ship maps');
+    const absent: string[] = [];
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(pkg, file), 'utf8')) as { sourceRoot?: string; sources: string[]; sourcesContent?: Array<string | null> };
+      map.sources.forEach((source, index) => {
+        const path = resolve(dirname(join(pkg, file)), map.sourceRoot ?? '', source);
+        const shipped = path.startsWith(pkg + sep) && files.includes(relative(pkg, path).split(sep).join('/'));
+        if (!shipped && typeof map.sourcesContent?.[index] !== 'string') absent.push(`${file}: ${source}`);
+      });
+    }
+    assert.deepEqual(absent, []);
+  });
+
+  // A Node flag; Bun does not read the source maps of packages.
+  it('stack traces with --enable-source-maps point at files the package ships, at the throwing line', { skip: 'bun' in process.versions }, () => {
+    for (const [kind, script] of [['esm', 'throws.mjs'], ['cjs', 'throws.cjs']] as const) {
+      writeFileSync(join(scratch.path, script), THROWS(kind));
+      const stack = sh(process.execPath, ['--enable-source-maps', script], scratch.path);
+      const frames = [...stack.matchAll(/(\/[^\s()]*node_modules\/koa-qsession\/[^\s():]+):(\d+):\d+/g)].map((m) => ({ path: m[1]!, line: Number(m[2]) }));
+      assert.ok(frames.length > 0, `${kind}: frames inside the package\n${stack}`);
+      for (const { path } of frames) assert.ok(existsSync(path), `${kind}: ${path} exists\n${stack}`);
+      const top = frames[0]!;
+      assert.match(top.path, /node_modules\/koa-qsession\/src\/stores\/redis\/store\.ts$/, `${kind}: the TypeScript source\n${stack}`);
+      assert.match(readFileSync(top.path, 'utf8').split('\n')[top.line - 1]!, /throw new SessionOptionsError/, `${kind}: line ${top.line} is the throw`);
+    }
   });
 
   it('installs next to koa without redis or memjs', () => {
@@ -233,19 +274,25 @@ describe('the packed package', () => {
     });
   }
 
-  describe('with redis added to the application', () => {
-    let redis: Standalone;
-    before(async () => {
-      sh(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `redis@${installedVersion('redis')}`], scratch.path);
-      redis = await startStandalone();
-    });
-    after(async () => redis?.cleanup());
+  // node-redis 5, then 6 (the version this repo tests as `redis-v6`): npm refuses a peer outside the
+  // range (ERESOLVE), so the install itself checks the range, then the store runs on that major.
+  for (const [major, version] of [[5, () => installedVersion('redis')], [6, () => installedVersion('redis-v6')]] as const) {
+    describe(`with redis@${major} added to the application`, () => {
+      let redis: Standalone;
+      before(async () => {
+        sh(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', `redis@${version()}`], scratch.path);
+        redis = await startStandalone();
+      });
+      after(async () => redis?.cleanup());
 
-    it('the Redis store works, from ESM and from CommonJS', async () => {
-      for (const script of ['esm.mjs', 'cjs.cjs']) {
-        assert.equal(sh(process.execPath, [script], scratch.path, { REDIS_URL: redis.server.url }).trim(), '1 2', script);
-      }
-      assert.match(await redis.server.cli('--scan', '--pattern', 'session:*'), /^session:/m, 'the sessions are in Redis');
+      it('the Redis store works, from ESM and from CommonJS', async () => {
+        const installed = JSON.parse(readFileSync(join(scratch.path, 'node_modules/redis/package.json'), 'utf8')) as { version: string };
+        assert.equal(installed.version.split('.')[0], String(major));
+        for (const script of ['esm.mjs', 'cjs.cjs']) {
+          assert.equal(sh(process.execPath, [script], scratch.path, { REDIS_URL: redis.server.url }).trim(), '1 2', script);
+        }
+        assert.match(await redis.server.cli('--scan', '--pattern', 'session:*'), /^session:/m, 'the sessions are in Redis');
+      });
     });
-  });
+  }
 });

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import memjs from 'memjs';
 import { MemcachedStore, SessionOptionsError, SessionTooLargeError, qsession, type MemjsClientLike } from 'koa-qsession';
 import { ITEM_OVERHEAD } from '../../src/stores/memcached/store.js';
+import { MEMJS_RANGE, missingMemjsInternals, Opcode, send, Status, type MemjsClientLike as ProtocolClient } from '../../src/stores/memcached/protocol.js';
 import { keysOn, startMemcached, ttlOf, type MemcachedServer } from '../support/memcached.js';
 import { startSessionApp } from '../support/session-app.js';
 import { storeContract } from '../support/store-contract.js';
@@ -130,6 +133,52 @@ describe('MemcachedStore on one server', () => {
     assert.throws(() => new MemcachedStore({ itemLimit: 0 }), /memcached\.itemLimit/);
     assert.throws(() => new MemcachedStore({ servers: 'a:1', bogus: 1 } as never), /memcached\.bogus/);
     assert.throws(() => qsession({ type: 'memcached', memcached: 'a:1:2:3' }), /option "memcached"/);
+  });
+});
+
+/**
+ * The store drives memjs below its public API (protocol.ts), so it is pinned to the memjs versions
+ * these specs run. When memjs moves (a newer release installed, the range widened), this fails
+ * first and says what to re-check, instead of sessions failing at run time.
+ */
+describe('memjs internals: pinned and checked', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies: Record<string, string> };
+  const installed = (createRequire(import.meta.url)('memjs/package.json') as { version: string }).version;
+
+  it('the installed memjs is within the pinned peer range (a ~ range: these specs run it)', () => {
+    assert.equal(pkg.peerDependencies.memjs, MEMJS_RANGE, 'package.json peerDependencies.memjs is the range protocol.ts was checked against');
+    const [, major, minor, patch] = /^~(\d+)\.(\d+)\.(\d+)$/.exec(MEMJS_RANGE) ?? [];
+    const [iMajor, iMinor, iPatch] = installed.split('.').map(Number);
+    assert.ok(
+      iMajor === Number(major) && iMinor === Number(minor) && iPatch! >= Number(patch),
+      `memjs ${installed} is installed but the memcached store is pinned to ${MEMJS_RANGE}: check protocol.ts's use of ` +
+        'client.seq / incrSeq / getServer and server.onResponse / onError / write against it, then move MEMJS_RANGE and the peer range together',
+    );
+  });
+
+  it('the installed memjs has every internal the store drives, and a request is matched to its response by seq', async () => {
+    const server = await startMemcached();
+    const client = memjs.Client.create(server.address, { logger: { log: () => undefined } }) as unknown as ProtocolClient;
+    try {
+      assert.deepEqual(missingMemjsInternals(client), []);
+      const before = client.seq;
+      const replies = await Promise.all(['a', 'b', 'c'].map((key) => send(client, { opcode: Opcode.get, key: `missing-${key}` })));
+      assert.deepEqual(replies.map((r) => r.header.status), [Status.notFound, Status.notFound, Status.notFound]);
+      assert.equal(client.seq - before, 3, 'incrSeq() moves seq by one per request');
+    } finally {
+      client.close();
+      await server.stop();
+    }
+  });
+
+  it('a memjs client without them (memjs 1.3.0 has no getServer) is refused at start-up, naming what is missing', () => {
+    const real = memjs.Client.create('127.0.0.1:1', { logger: { log: () => undefined } });
+    const older = Object.assign(Object.create(real) as object, { getServer: undefined }) as unknown as MemjsClientLike;
+    assert.throws(
+      () => new MemcachedStore({ client: older }),
+      (e: unknown) => e instanceof SessionOptionsError && e.option === 'memcached.client' && /memjs ~1\.3\.2.*client\.getServer\(\)/.test(e.message),
+    );
+    real.close();
   });
 });
 

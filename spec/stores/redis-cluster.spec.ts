@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createCluster } from 'redis';
+import { createCluster } from '../support/redis-driver.js';
 import { RedisStore } from 'koa-qsession';
 import { storeContract } from '../support/store-contract.js';
 import { concurrencyCases } from '../support/redis-concurrency.js';

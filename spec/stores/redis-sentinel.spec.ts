@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createSentinel } from 'redis';
+import { createSentinel } from '../support/redis-driver.js';
 import { RedisStore } from 'koa-qsession';
 import { storeContract } from '../support/store-contract.js';
 import { startApp } from '../support/redis-app.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient } from 'redis';
+import { createClient, REDIS_MAJOR, storeDriverVersion } from '../support/redis-driver.js';
 import { qsession, RedisStore, SessionOptionsError } from 'koa-qsession';
 import { storeContract } from '../support/store-contract.js';
 import { concurrencyCases } from '../support/redis-concurrency.js';
@@ -106,6 +106,31 @@ describe('redis round trips (INFO commandstats)', () => {
 });
 
 describe('RedisStore options and connections', () => {
+  it(`drives node-redis ${REDIS_MAJOR} (QSESSION_REDIS_MAJOR selects 5 or 6): the store's own connection and the specs' clients`, async () => {
+    assert.equal(Number(storeDriverVersion().split('.')[0]), REDIS_MAJOR, 'the `redis` the store loads');
+    const { url, cli } = await server();
+    const client = await createClient({ url, name: 'driver-check' }).connect();
+    try {
+      const line = (await cli('CLIENT', 'LIST')).split('\n').find((l) => l.includes('name=driver-check')) ?? '';
+      // node-redis 6 speaks RESP3 by default (HELLO 3), 5 RESP2: the replies the store parses differ.
+      assert.match(line, new RegExp(`resp=${REDIS_MAJOR === 6 ? 3 : 2}\\b`));
+    } finally {
+      client.destroy();
+    }
+    const clients = async () => (await cli('CLIENT', 'LIST')).trim().split('\n').filter((l) => !l.includes('cmd=client|list'));
+    const before = new Set((await clients()).map((l) => /\bid=(\d+)/.exec(l)?.[1]));
+    const store = new RedisStore(url);
+    try {
+      assert.equal(await store.create('driver:check', Buffer.from([0xff, 0x00]), 60_000), true);
+      const own = (await clients()).filter((l) => !before.has(/\bid=(\d+)/.exec(l)?.[1]));
+      assert.equal(own.length, 1, "the store's own connection");
+      assert.match(own[0]!, new RegExp(`resp=${REDIS_MAJOR === 6 ? 3 : 2}\\b`), 'the store loaded the same major');
+      assert.deepEqual(await store.get('driver:check'), Buffer.from([0xff, 0x00]), 'bytes come back as bytes');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('is selected with type "redis", and qsession() stays synchronous and connects lazily', async () => {
     const port = await freePort(); // nothing listens here: constructing must not try to connect
     const middleware = qsession({ type: 'redis', redis: `redis://127.0.0.1:${port}` });

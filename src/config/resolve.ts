@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import { SessionOptionsError } from '../errors.js';
 import { resolveSerializer } from '../serializers/index.js';
-import { bool, check, describe, isFunction, onlyKnownKeys, positiveInt } from '../validate.js';
+import { bool, check, describe, isFunction, onlyKnownKeys, OptionProblems, positiveInt } from '../validate.js';
 import { resolveQuartPinning } from './quart-pinning.js';
 import { COOKIE_OPTION_HINTS, OPTION_HINTS, UNKNOWN_OPTION_NOTE } from './hints.js';
 import type { QSessionOptions, ResolvedCookieOptions, ResolvedOptions, SameSite, SessionCookieOptions, SigningKey } from './options.js';
@@ -35,48 +35,52 @@ const KEY_PREFIX = /^[A-Za-z0-9_:.-]{0,100}$/;
 
 export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new SessionOptionsError('options', 'must be an object');
-  onlyKnownKeys('', options, KNOWN_OPTIONS, 'a koa-qsession option', OPTION_HINTS, UNKNOWN_OPTION_NOTE);
-  const cookie = resolveCookie(options.cookie ?? {});
+  // Every bad option of the config in one SessionOptionsError (see OptionProblems).
+  const p = new OptionProblems();
+  p.take(() => onlyKnownKeys('', options, KNOWN_OPTIONS, 'a koa-qsession option', OPTION_HINTS, UNKNOWN_OPTION_NOTE));
+  const cookie = resolveCookie(options.cookie ?? {}, p);
   const resolved: ResolvedOptions = {
-    keyPrefix: check('keyPrefix', options.keyPrefix, DEFAULTS.keyPrefix, (v) => typeof v === 'string' && KEY_PREFIX.test(v),
-      'must be at most 100 characters of A-Z a-z 0-9 _ : . -'),
-    permanent: bool('permanent', options.permanent, DEFAULTS.permanent),
-    lifetime: positiveInt('lifetime', options.lifetime, DEFAULTS.lifetime),
-    rolling: bool('rolling', options.rolling, DEFAULTS.rolling),
-    explicit: bool('explicit', options.explicit, DEFAULTS.explicit),
-    staticFile: bool('staticFile', options.staticFile, DEFAULTS.staticFile),
-    isStatic: check('isStatic', options.isStatic, undefined, isFunction, 'must be a function'),
+    keyPrefix: p.take(() => check('keyPrefix', options.keyPrefix, DEFAULTS.keyPrefix, (v) => typeof v === 'string' && KEY_PREFIX.test(v),
+      'must be at most 100 characters of A-Z a-z 0-9 _ : . -')),
+    permanent: p.take(() => bool('permanent', options.permanent, DEFAULTS.permanent)),
+    lifetime: p.take(() => positiveInt('lifetime', options.lifetime, DEFAULTS.lifetime)),
+    rolling: p.take(() => bool('rolling', options.rolling, DEFAULTS.rolling)),
+    explicit: p.take(() => bool('explicit', options.explicit, DEFAULTS.explicit)),
+    staticFile: p.take(() => bool('staticFile', options.staticFile, DEFAULTS.staticFile)),
+    isStatic: p.take(() => check('isStatic', options.isStatic, undefined, isFunction, 'must be a function')),
     cookie,
-    serializer: resolveSerializer(options.serializer),
-    idFormat: check('idFormat', options.idFormat, DEFAULTS.idFormat, (v) => v === 'base64url' || v === 'uuid',
-      'must be "base64url" or "uuid"'),
-    storeTimeout: positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout),
-    turnWait: check('turnWait', options.turnWait, DEFAULTS.turnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
-      'must be a whole number of ms from 0 (writers do not wait for each other) to 60000'),
-    onConflict: check('onConflict', options.onConflict, DEFAULTS.onConflict, (v) => v === 'fail' || v === 'overwrite', 'must be "fail" or "overwrite"'),
-    lock: resolveLock(options.lock),
-    isWriter: check('isWriter', options.isWriter, undefined, isFunction, 'must be a function'),
-    onStoreError: check('onStoreError', options.onStoreError, DEFAULTS.onStoreError,
-      (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function'),
-    maxSize: positiveInt('maxSize', options.maxSize, DEFAULTS.maxSize),
-    hijackProtection: bool('hijackProtection', options.hijackProtection, DEFAULTS.hijackProtection),
+    serializer: p.take(() => resolveSerializer(options.serializer)),
+    idFormat: p.take(() => check('idFormat', options.idFormat, DEFAULTS.idFormat, (v) => v === 'base64url' || v === 'uuid',
+      'must be "base64url" or "uuid"')),
+    storeTimeout: p.take(() => positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout)),
+    turnWait: p.take(() => check('turnWait', options.turnWait, DEFAULTS.turnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
+      'must be a whole number of ms from 0 (writers do not wait for each other) to 60000')),
+    onConflict: p.take(() => check('onConflict', options.onConflict, DEFAULTS.onConflict, (v) => v === 'fail' || v === 'overwrite', 'must be "fail" or "overwrite"')),
+    lock: p.take(() => resolveLock(options.lock)),
+    isWriter: p.take(() => check('isWriter', options.isWriter, undefined, isFunction, 'must be a function')),
+    onStoreError: p.take(() => check('onStoreError', options.onStoreError, DEFAULTS.onStoreError,
+      (v) => v === 'fail' || v === 'anonymous' || typeof v === 'function', 'must be "fail", "anonymous" or a function')),
+    maxSize: p.take(() => positiveInt('maxSize', options.maxSize, DEFAULTS.maxSize)),
+    hijackProtection: p.take(() => bool('hijackProtection', options.hijackProtection, DEFAULTS.hijackProtection)),
     client: {
-      reverseProxy: bool('reverseProxy', options.reverseProxy, DEFAULTS.reverseProxy),
-      proxyHops: check('proxyHops', options.proxyHops, DEFAULTS.proxyHops, (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 32,
-        'must be a whole number from 1 to 32'),
-      getClientIp: check('getClientIp', options.getClientIp, undefined, isFunction, 'must be a function'),
+      reverseProxy: p.take(() => bool('reverseProxy', options.reverseProxy, DEFAULTS.reverseProxy)),
+      proxyHops: p.take(() => check('proxyHops', options.proxyHops, DEFAULTS.proxyHops, (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 32,
+        'must be a whole number from 1 to 32')),
+      getClientIp: p.take(() => check('getClientIp', options.getClientIp, undefined, isFunction, 'must be a function')),
     },
-    pinning: check('pinning', options.pinning, DEFAULTS.pinning, (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"'),
-    quartPinning: resolveQuartPinning(options),
-    keys: resolveKeys(options.keys),
-    maxAge: check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0,
+    pinning: p.take(() => check('pinning', options.pinning, DEFAULTS.pinning, (v) => v === 'exact' || v === 'subnet', 'must be "exact" or "subnet"')),
+    quartPinning: p.take(() => resolveQuartPinning(options)),
+    keys: resolveKeys(options.keys, p),
+    maxAge: p.take(() => check('maxAge', options.maxAge, undefined, (v) => Number.isSafeInteger(v) && (v as number) > 0,
       (options.maxAge as unknown) === 'session'
         ? "must be a positive whole number of ms: koa-session's maxAge 'session' (a browser-session cookie) is `permanent: false` here"
-        : 'must be a positive whole number of ms (the absolute lifetime; the idle lifetime is `lifetime`)'),
-    userKey: check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
-      'must be a non-empty data key name'),
+        : 'must be a positive whole number of ms (the absolute lifetime; the idle lifetime is `lifetime`)')),
+    userKey: p.take(() => check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
+      'must be a non-empty data key name')),
   };
+  p.throwIfAny();
   warnAboutMaxAge(options);
+  warnAboutSeconds(resolved);
   return resolved;
 }
 
@@ -94,6 +98,24 @@ function warnAboutMaxAge(options: QSessionOptions): void {
   );
 }
 
+/** Below this, a `lifetime` or `maxAge` was most likely meant in seconds (Quart's and express-session's `ttl` are). */
+const SECONDS_SUSPECT_MS = 60_000;
+
+/**
+ * `lifetime: 3600` is 3.6 seconds here: accepted (tests and demos use short lifetimes on purpose),
+ * but said at start-up, since every session of an app configured so ends almost at once.
+ */
+function warnAboutSeconds(resolved: ResolvedOptions): void {
+  for (const [name, ms] of [['lifetime', resolved.lifetime], ['maxAge', resolved.maxAge]] as const) {
+    if (ms === undefined || ms >= SECONDS_SUSPECT_MS) continue;
+    process.emitWarning(
+      `koa-qsession: \`${name}: ${ms}\` is ${ms / 1000} seconds: ${name} is in milliseconds, not seconds ` +
+        `(${ms} seconds would be \`${name}: ${ms * 1000}\`). A ${name} under a minute ends sessions almost at once.`,
+      { code: 'QSESSION_SHORT_LIFETIME' },
+    );
+  }
+}
+
 /** `lock`: false, true (the defaults) or `{ ttl }`, the lease's lifetime in ms. */
 function resolveLock(lock: QSessionOptions['lock']): ResolvedOptions['lock'] {
   if (lock === undefined || lock === false) return undefined;
@@ -104,32 +126,39 @@ function resolveLock(lock: QSessionOptions['lock']): ResolvedOptions['lock'] {
 }
 
 /** Signing keys as bytes. Short keys are refused: the key is all that stands between a client and forged cookies. */
-function resolveKeys(keys: readonly SigningKey[] | undefined): readonly Uint8Array[] | undefined {
+function resolveKeys(keys: readonly SigningKey[] | undefined, p: OptionProblems): readonly Uint8Array[] | undefined {
   if (keys === undefined) return undefined;
-  if (!Array.isArray(keys) || keys.length === 0) throw new SessionOptionsError('keys', 'must be a non-empty array of strings or Buffers');
-  return keys.map((key: unknown, index) => {
+  if (!Array.isArray(keys) || keys.length === 0) return p.take(() => { throw new SessionOptionsError('keys', 'must be a non-empty array of strings or Buffers'); });
+  return keys.map((key: unknown, index) => p.take(() => {
     const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key instanceof Uint8Array ? Buffer.from(key) : undefined;
     if (bytes === undefined) throw new SessionOptionsError(`keys[${index}]`, `must be a string or a Buffer (got ${describe(key)})`);
     if (bytes.length < 16) throw new SessionOptionsError(`keys[${index}]`, `must be at least 16 bytes (got ${bytes.length})`);
     return bytes;
-  });
+  }));
 }
 
-function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
-  if (cookie === null || typeof cookie !== 'object') throw new SessionOptionsError('cookie', 'must be an object');
-  onlyKnownKeys('cookie', cookie, KNOWN_COOKIE_OPTIONS, 'a cookie option', COOKIE_OPTION_HINTS);
+function resolveCookie(cookie: SessionCookieOptions, p: OptionProblems): ResolvedCookieOptions {
+  if (cookie === null || typeof cookie !== 'object') return p.take(() => { throw new SessionOptionsError('cookie', 'must be an object'); });
+  const before = p.count;
+  p.take(() => onlyKnownKeys('cookie', cookie, KNOWN_COOKIE_OPTIONS, 'a cookie option', COOKIE_OPTION_HINTS));
   const resolved: ResolvedCookieOptions = {
-    name: check('cookie.name', cookie.name, DEFAULTS.cookie.name, (v) => typeof v === 'string' && TOKEN.test(v), 'must be a cookie name (an HTTP token)'),
-    path: check('cookie.path', cookie.path, DEFAULTS.cookie.path, (v) => typeof v === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(v), 'must start with / and hold no ";" or control characters'),
-    domain: check('cookie.domain', cookie.domain, undefined,
-      (v) => typeof v === 'string' && /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(v), 'must be a domain name'),
-    httpOnly: bool('cookie.httpOnly', cookie.httpOnly, DEFAULTS.cookie.httpOnly),
-    secure: check('cookie.secure', cookie.secure, DEFAULTS.cookie.secure as boolean | 'auto', (v) => typeof v === 'boolean' || v === 'auto', 'must be true, false or "auto"'),
-    sameSite: check('cookie.sameSite', cookie.sameSite, DEFAULTS.cookie.sameSite as SameSite, (v) => v === 'lax' || v === 'strict' || v === 'none' || v === false,
-      'must be "lax", "strict", "none" or false'),
-    partitioned: bool('cookie.partitioned', cookie.partitioned, DEFAULTS.cookie.partitioned),
-    priority: check('cookie.priority', cookie.priority, undefined, (v) => v === 'low' || v === 'medium' || v === 'high', 'must be "low", "medium" or "high"'),
+    name: p.take(() => check('cookie.name', cookie.name, DEFAULTS.cookie.name, (v) => typeof v === 'string' && TOKEN.test(v), 'must be a cookie name (an HTTP token)')),
+    path: p.take(() => check('cookie.path', cookie.path, DEFAULTS.cookie.path, (v) => typeof v === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(v), 'must start with / and hold no ";" or control characters')),
+    domain: p.take(() => check('cookie.domain', cookie.domain, undefined,
+      (v) => typeof v === 'string' && /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(v), 'must be a domain name')),
+    httpOnly: p.take(() => bool('cookie.httpOnly', cookie.httpOnly, DEFAULTS.cookie.httpOnly)),
+    secure: p.take(() => check('cookie.secure', cookie.secure, DEFAULTS.cookie.secure as boolean | 'auto', (v) => typeof v === 'boolean' || v === 'auto', 'must be true, false or "auto"')),
+    sameSite: p.take(() => check('cookie.sameSite', cookie.sameSite, DEFAULTS.cookie.sameSite as SameSite, (v) => v === 'lax' || v === 'strict' || v === 'none' || v === false,
+      'must be "lax", "strict", "none" or false')),
+    partitioned: p.take(() => bool('cookie.partitioned', cookie.partitioned, DEFAULTS.cookie.partitioned)),
+    priority: p.take(() => check('cookie.priority', cookie.priority, undefined, (v) => v === 'low' || v === 'medium' || v === 'high', 'must be "low", "medium" or "high"')),
   };
+  // The rules between attributes, once each attribute is valid on its own (they read the resolved values).
+  if (p.count === before) p.take(() => checkCookieCombination(resolved));
+  return resolved;
+}
+
+function checkCookieCombination(resolved: ResolvedCookieOptions): void {
   if (resolved.partitioned && resolved.secure === false) {
     throw new SessionOptionsError('cookie.partitioned', 'requires cookie.secure (true, or "auto" behind HTTPS): browsers drop Partitioned cookies that are not Secure');
   }
@@ -141,7 +170,6 @@ function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
   if (longest > MAX_COOKIE_BYTES) {
     throw new SessionOptionsError('cookie', `name, path and domain make a cookie of up to ${longest} bytes, over the ${MAX_COOKIE_BYTES} browsers keep`);
   }
-  return resolved;
 }
 
 /** Browsers refuse `__Host-` / `__Secure-` cookies that break these rules (RFC 6265bis 4.1.3): fail at start-up instead. */

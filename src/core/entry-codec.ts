@@ -26,6 +26,8 @@ export interface EntryCodec {
    */
   settle(key: string, raw: unknown, snapshot: unknown, value: unknown): unknown;
   assemble(members: Iterable<readonly [string, unknown]>): StoredValue;
+  /** Two raw forms (or undefined: no such member) hold the same value (conflict detection on save). */
+  same(a: unknown, b: unknown): boolean;
 }
 
 /** No stored form: a key set in this request (also: a snapshot that could not be taken). */
@@ -58,6 +60,7 @@ function keyedCodec(serializer: KeyedSerializer): EntryCodec {
       return sameValue(value, serializer.decodeValue(raw as string)) ? raw : text;
     },
     assemble: (members) => serializer.assemble(members as Iterable<readonly [string, string]>),
+    same: (a, b) => a === b,
   };
 }
 
@@ -99,6 +102,7 @@ function wholeCodec(serializer: Serializer): EntryCodec {
       for (const [key, raw] of members) values.push([key, (raw as Boxed).value]);
       return serializer.dumps(dictOf(values));
     },
+    same: (a, b) => a === b || (a instanceof Boxed && b instanceof Boxed && sameValue(a.value, b.value)),
   };
 }
 

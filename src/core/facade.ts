@@ -1,4 +1,5 @@
 import { SessionUsageError } from '../errors.js';
+import type { RequestLabel } from './late-change.js';
 import { createSessionCookie, type SessionCookie, type CookieTarget } from './session-cookie.js';
 import type { RegenerateOptions, Session, SessionMethods } from './types.js';
 
@@ -13,7 +14,9 @@ export interface FacadeTarget extends CookieTarget {
   has(key: string): boolean;
   keys(): string[];
   markDirty(): void;
-  assertOpen(): void;
+  /** False when the request was committed: the change is then reported and dropped (see SessionRecord.open). */
+  open(change: string, key?: string): boolean;
+  request: RequestLabel | undefined;
   reload(): Promise<void>;
   touch(): void;
   read(key: string): unknown;
@@ -73,8 +76,7 @@ class SessionFacade implements SessionMethods {
       throw new SessionUsageError('session.save() takes no callback: it marks the session, which is written before the response is sent');
     }
     const record = this[RECORD];
-    record.assertOpen();
-    record.markDirty();
+    if (record.open('session.save()')) record.markDirty();
   }
   reload(callback?: unknown): Promise<void> {
     if (callback !== undefined) throw new SessionUsageError('session.reload() takes no callback: `await session.reload()`');
@@ -102,8 +104,7 @@ class SessionFacade implements SessionMethods {
   }
   dirty(): void {
     const record = this[RECORD];
-    record.assertOpen();
-    record.markDirty();
+    if (record.open('session.dirty()')) record.markDirty();
   }
   regenerate(options?: RegenerateOptions): void {
     if (typeof options === 'function') throw new SessionUsageError('session.regenerate() takes no callback: it takes effect when the request ends');
@@ -173,4 +174,10 @@ const facadeHandler: ProxyHandler<SessionFacade> = {
 /** The handler's view of a record: data keys as properties, plus the session methods. */
 export function createFacade(record: FacadeTarget): Session {
   return new Proxy(new SessionFacade(record), facadeHandler) as unknown as Session;
+}
+
+/** Names the request `session` belongs to in reports (a late change); `request` is read only then (Koa's ctx will do). */
+export function attachRequest(session: Session, request: RequestLabel): void {
+  // A symbol read goes through the Proxy to the facade itself (see facadeHandler.get).
+  (session as unknown as SessionFacade)[RECORD].request = request;
 }

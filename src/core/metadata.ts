@@ -30,3 +30,18 @@ export function pastMaxAge(created: unknown, maxAge: number): boolean {
   if (created === undefined) return false;
   return typeof created !== 'number' || !(created * 1000 + maxAge > Date.now());
 }
+
+/** A metadata value of a session; one that does not decode reads as INVALID (not a string, not a number). */
+export function metaOf(record: { meta(key: string): unknown }, key: string): unknown {
+  try {
+    return record.meta(key);
+  } catch {
+    return INVALID;
+  }
+}
+const INVALID = Symbol('invalid');
+
+/** Unix seconds like Python's time.time(), to the millisecond (the stored `_created`). */
+export function nowSeconds(): number {
+  return Date.now() / 1000;
+}

@@ -2,9 +2,13 @@ import { SessionUsageError, SessionValueDecodeError } from '../errors.js';
 import type { StoredValue } from '../stored-value.js';
 import { newStoreBudget, type StoreBudget } from './store-call.js';
 import { NO_RAW, type EntryCodec } from './entry-codec.js';
+import type { SessionEvents } from './events.js';
 import { createFacade, type FacadeTarget } from './facade.js';
+import { reportLateChange, type RequestLabel } from './late-change.js';
 import { lifetimeOf, METADATA_KEYS } from './metadata.js';
+import { assertStorable } from './value-check.js';
 import type { RegenerateOptions, Session } from './types.js';
+import type { Turn } from './session-line.js';
 
 export interface SessionInit {
   /** Omitted for a fresh session: its id is made only when something needs it (most never do). */
@@ -107,7 +111,19 @@ export class SessionRecord implements FacadeTarget {
   readonly budget: StoreBudget;
   private touchedFlag = false;
   private sealedFlag = false;
+  /** Where a change after the commit is reported (see `open`); none: such a change is a SessionUsageError. */
+  private lateEvents: SessionEvents | undefined;
+  private lateReported = false;
+  /** The request this session belongs to, for reports (set by the Koa layer; read only when reporting). */
+  request: RequestLabel | undefined;
   private supersededFlag = false;
+  /** A writer's place in its session's line (see session-line.ts); undefined for readers and new sessions. */
+  turn: Turn | undefined = undefined;
+  /**
+   * The cookie names a stored session the serializer cannot read (another app's): its label. The
+   * request sees an empty session; a change to it is refused, and the cookie is never touched.
+   */
+  foreign: string | undefined = undefined;
   /** Re-reads a session from the store (`session.reload()`): the lifecycle's, set by the middleware. */
   reloader: ((record: SessionRecord) => Promise<void>) | undefined;
 
@@ -192,13 +208,18 @@ export class SessionRecord implements FacadeTarget {
     this.supersededFlag = true;
   }
 
-  /** The request was committed: changes can no longer be saved, so making them is an error. */
+  /** The request was committed: changes can no longer be saved (see `open`). */
   get sealed(): boolean {
     return this.sealedFlag;
   }
 
-  seal(): void {
+  /**
+   * The request was committed. With `events` (the middleware's), a later change is reported there
+   * and dropped, never thrown: it happens in a timer or a callback, where a throw ends the process.
+   */
+  seal(events?: SessionEvents): void {
     this.sealedFlag = true;
+    this.lateEvents = events;
   }
 
   /** The stored `_permanent` when there is one (decoded when first asked), the `permanent` option otherwise. */
@@ -247,18 +268,20 @@ export class SessionRecord implements FacadeTarget {
   }
 
   write(key: string, value: unknown): void {
-    this.assertOpen();
+    if (!this.open('set', key)) return;
     if (METADATA_KEYS.has(key)) throw new SessionUsageError(`"${key}" is kept by koa-qsession itself and cannot be set as data`);
     // `session.x = undefined` stores no `x`, as JSON.stringify leaves out an undefined member.
     if (value === undefined) {
       this.remove(key);
       return;
     }
+    // Refused here, on the handler's line, when the check is cheap (see value-check.ts); the rest at commit.
+    assertStorable(this.codec, key, value);
     this.set(key, value);
   }
 
   remove(key: string): boolean {
-    this.assertOpen();
+    if (!this.open('delete', key)) return false;
     if (!this.has(key)) return false;
     this.drop(key);
     return true;
@@ -283,9 +306,24 @@ export class SessionRecord implements FacadeTarget {
     if (this.sealedFlag) throw sealedError();
   }
 
+  /**
+   * Whether the session can still change (reads are always allowed). After the commit it cannot:
+   * sealed with the middleware's events, the change is reported (the first one of the request) and
+   * the caller drops it (false); sealed without, it is a SessionUsageError.
+   */
+  open(change: string, key?: string): boolean {
+    if (!this.sealedFlag) return true;
+    if (this.lateEvents === undefined) throw sealedError();
+    if (!this.lateReported) {
+      this.lateReported = true;
+      reportLateChange(this.lateEvents, key === undefined ? change : `${change} ${JSON.stringify(key.slice(0, 64))}`, this.request);
+    }
+    return false;
+  }
+
   /** `session.permanent = value`: Quart's rule, `_permanent` is stored either way once set. */
   setPermanent(value: boolean): void {
-    this.assertOpen();
+    if (!this.open('set session.permanent')) return;
     this.permanentFlag = value;
     this.set('_permanent', value);
     this.dirtyFlag = true;
@@ -304,21 +342,28 @@ export class SessionRecord implements FacadeTarget {
 
   /** `session.cookie.maxAge = ms`: this session's own idle lifetime; a persistent cookie. */
   setLifetime(ms: number): void {
-    this.assertOpen();
+    if (!this.open('set session.cookie.maxAge')) return;
     this.set('_lifetime', ms / 1000);
     this.setPermanent(true);
   }
 
   /** `session.reload()`: see `reloaded`. */
   reload(): Promise<void> {
-    if (this.sealedFlag) return Promise.reject(sealedError());
+    if (this.sealedFlag) {
+      try {
+        this.open('session.reload()');
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return Promise.resolve();
+    }
     if (!this.reloader) return Promise.reject(new SessionUsageError('session.reload() needs the qsession() middleware'));
     return this.reloader(this);
   }
 
   /** `session.touch()`: refresh this session's TTL and cookie when the request ends. */
   touch(): void {
-    this.assertOpen();
+    if (!this.open('session.touch()')) return;
     this.touchedFlag = true;
   }
 
@@ -327,7 +372,7 @@ export class SessionRecord implements FacadeTarget {
    * this request's unsaved changes. A `destroy()` or `regenerate()` made before stays made.
    */
   reloaded(loaded: { members: ReadonlyArray<readonly [string, unknown]>; loadedFrom: StoredValue } | null): void {
-    this.assertOpen();
+    if (!this.open('session.reload()')) return;
     this.changedKeys.clear();
     this.removedKeys.clear();
     this.exposed.clear();
@@ -446,7 +491,7 @@ export class SessionRecord implements FacadeTarget {
   // ---- regenerate / destroy ---------------------------------------------------------------------
 
   regenerate(options: RegenerateOptions = {}): void {
-    this.assertOpen();
+    if (!this.open('session.regenerate()')) return;
     const keep = options.keep ?? 'all';
     if (keep !== 'all') {
       const kept = keep === 'none' ? new Set<string>() : new Set(keep);
@@ -457,7 +502,7 @@ export class SessionRecord implements FacadeTarget {
   }
 
   destroy(): void {
-    this.assertOpen();
+    if (!this.open('session.destroy()')) return;
     this.retire();
     // Metadata (the pinned address, the creation time) carries over to a session started afterwards.
     for (const key of this.keys()) this.slots.delete(key);

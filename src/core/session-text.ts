@@ -28,11 +28,21 @@ export class SessionText {
     return members;
   }
 
-  /** What the store keeps for these members; over `maxSize` bytes, SessionTooLargeError. */
+  /** What the store keeps for these members; over `maxSize` bytes, SessionTooLargeError naming the largest keys. */
   assemble(members: Iterable<readonly [string, unknown]>): StoredValue {
-    const value = this.codec.assemble(members);
+    const list = Array.isArray(members) ? (members as ReadonlyArray<readonly [string, unknown]>) : [...members];
+    const value = this.codec.assemble(list);
     const size = byteLength(value);
-    if (size > this.maxSize) throw new SessionTooLargeError(size, this.maxSize);
+    if (size > this.maxSize) throw new SessionTooLargeError(size, this.maxSize, 'maxSize', this.largest(list));
     return value;
   }
+
+  /** The 3 biggest members, each measured as a session of its own (on the error path only: one encoding each). */
+  private largest(members: ReadonlyArray<readonly [string, unknown]>): Array<{ key: string; bytes: number }> {
+    const sizes = members.map(([key, raw]) => ({ key, bytes: byteLength(this.codec.assemble([[key, raw]])) }));
+    return sizes.sort((a, b) => b.bytes - a.bytes).slice(0, LARGEST_KEYS);
+  }
 }
+
+/** How many keys a SessionTooLargeError names. */
+const LARGEST_KEYS = 3;

@@ -37,6 +37,8 @@ export interface SessionMethods {
   readonly cookie: SessionCookie;
   get<K extends Key>(key: K): SessionData[K] | undefined;
   get<K extends Key>(key: K, fallback: SessionData[K]): SessionData[K];
+  /** An undeclared key with a fallback: the fallback's type (`get('visits', 0)` is a number). */
+  get<T>(key: string, fallback: T): T;
   get<T = unknown>(key: string, fallback?: T): T | undefined;
   set<K extends Key>(key: K, value: SessionData[K]): this;
   set(key: string, value: unknown): this;
@@ -62,3 +64,20 @@ export interface SessionMethods {
 
 /** `session` / `ctx.session`: your `SessionData` keys as properties, plus the methods. */
 export type Session = SessionMethods & Partial<SessionData> & { [key: string]: unknown };
+
+/**
+ * What `ctx.session` takes: `null` destroys the session (koa-session's logout), a plain object
+ * replaces its data with the object's own keys (declared `SessionData` keys keep their types).
+ */
+export type SessionReplacement = Partial<SessionData> & { [key: string]: unknown };
+
+/**
+ * `ctx.session` on Koa's context: reads give the `Session`; `null` and a plain object can be
+ * assigned (see `SessionReplacement`). An interface the context extends rather than members of the
+ * augmentation itself: the ESM and CommonJS typings of this package can meet in one program, and
+ * two get/set pairs for one member do not merge, while two such base interfaces do.
+ */
+export interface SessionContext {
+  get session(): Session;
+  set session(value: Session | SessionReplacement | null);
+}

@@ -43,13 +43,16 @@ export function findSession(): Session | undefined {
 
 export function currentSession(): Session {
   const current = findSession();
-  if (current === undefined) {
-    throw new SessionUsageError(
-      '`session` was used outside a request handled by the qsession() middleware ' +
-        '(add app.use(qsession(...)) before the routes that use it)',
-    );
-  }
+  if (current === undefined) throw outsideRequestError();
   return current;
+}
+
+/** The one error for `session` or `ctx.session` reached where qsession() has not run. */
+export function outsideRequestError(): SessionUsageError {
+  return new SessionUsageError(
+    '`session` (or `ctx.session`) was used outside a request handled by the qsession() middleware ' +
+      '(add app.use(qsession(...)) before the routes that use it)',
+  );
 }
 
 /**

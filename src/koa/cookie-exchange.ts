@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ResolvedOptions } from '../config/options.js';
 import type { SessionEvents } from '../core/events.js';
+import { willWrite } from '../core/commit.js';
 import type { CookieDecision, Lifecycle } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
 import { debug, debugEnabled } from '../core/debug.js';
@@ -13,6 +14,12 @@ export interface Opened {
   readonly record: SessionRecord;
   readonly cookie: CookieState;
 }
+
+/**
+ * Methods that only read (RFC 9110 9.2.1), the ones a browser fires in parallel: by default their
+ * requests never wait for other requests of their session (option `isWriter`).
+ */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** `Vary: Cookie`; Koa's `ctx.vary` parses the header first, which is only needed when there is one. */
 function varyOnCookie(ctx: Context): void {
@@ -71,9 +78,11 @@ export class CookieExchange {
     const cookie = { present: raw !== undefined, rotated };
     // The address is worked out only when pinning is on: no cost otherwise.
     const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
+    const writer = this.options.isWriter ? this.options.isWriter(ctx) === true : !SAFE_METHODS.has(ctx.method);
+    const forwardedFor = address !== undefined && this.options.quartPinning === 'forwarded-for' ? ctx.get('X-Forwarded-For') : undefined;
     let record: SessionRecord | Promise<SessionRecord>;
     try {
-      record = this.lifecycle.open(id, address === undefined || this.options.quartPinning !== 'forwarded-for' ? { address } : { address, forwardedFor: ctx.get('X-Forwarded-For') });
+      record = this.lifecycle.open(id, { address, forwardedFor, writer });
     } catch (error) {
       return this.openFailed(ctx, error, cookie, address);
     }
@@ -96,7 +105,7 @@ export class CookieExchange {
       if (cookie.present) varyOnCookie(ctx);
       // A logout, login or write made on the stand-in never reached the store: not acknowledged.
       // (A static-file response saves no new session anyway: its change is dropped as always.)
-      if (!failed && !isStatic && changedSession(record)) {
+      if (!failed && !isStatic && willWrite(record)) {
         throw new SessionStoreError('save', 'the store was unreachable when the session was loaded; the changes made to it were not saved');
       }
       return;
@@ -151,9 +160,4 @@ export class CookieExchange {
 
 function markUnavailable(ctx: Context): void {
   (ctx.state as Record<string, unknown>)[UNAVAILABLE_FLAG] = true;
-}
-
-/** The handler changed the session: data, `dirty()`, `regenerate()` or `destroy()`. */
-function changedSession(record: SessionRecord): boolean {
-  return record.destroyed || record.markedDirty || record.retiredIds.length > 0 || record.modified;
 }

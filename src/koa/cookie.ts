@@ -49,7 +49,8 @@ export function cookieWriter(cookie: ResolvedCookieOptions, signer?: Signer): (c
     domain: cookie.domain,
     httpOnly: cookie.httpOnly,
     sameSite: cookie.sameSite,
-    partitioned: cookie.partitioned,
+    // With `secure: 'auto'` it is decided per request, below.
+    partitioned: cookie.secure === 'auto' ? undefined : cookie.partitioned,
     priority: cookie.priority,
     signed: false,
     overwrite: true,
@@ -58,14 +59,46 @@ export function cookieWriter(cookie: ResolvedCookieOptions, signer?: Signer): (c
   const fixed: CookieAttributes = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
   // `secure` is always passed: left out, `cookies` would decide it from the request's protocol.
   const secureFor = cookie.secure === 'auto' ? (ctx: Context) => ctx.secure : () => cookie.secure as boolean;
-  const attributes = (ctx: Context, expires: Date | undefined): CookieAttributes => ({ ...fixed, secure: secureFor(ctx), expires });
+  // Browsers drop a Partitioned cookie that is not Secure: with 'auto' over plain HTTP (local
+  // development) the cookie goes unpartitioned, and it is kept. (`secure: false` with
+  // `partitioned` is refused at start-up.)
+  const attributes = cookie.secure === 'auto' && cookie.partitioned
+    ? (ctx: Context, expires: Date | undefined): CookieAttributes => {
+        const secure = ctx.secure;
+        return secure ? { ...fixed, secure, partitioned: true, expires } : { ...fixed, secure, expires };
+      }
+    : (ctx: Context, expires: Date | undefined): CookieAttributes => ({ ...fixed, secure: secureFor(ctx), expires });
+  const warnAppKeys = signer === undefined ? appKeysWarning() : undefined;
   return (ctx, action) => {
     if (action.kind === 'none') return;
     if (action.kind === 'set') {
+      warnAppKeys?.(ctx);
       // The value is at most an id, a dot and a signature; resolveOptions checked at start-up that
       // with this name, path and domain the cookie stays under MAX_COOKIE_BYTES.
       const value = signer ? signer.sign(action.id) : action.id;
       ctx.cookies.set(cookie.name, value, attributes(ctx, action.expires));
     } else ctx.cookies.set(cookie.name, null, attributes(ctx, new Date(0)));
+  };
+}
+
+/**
+ * koa-session signs its cookie with `app.keys`; this package signs only with its own `keys` option
+ * (its signature is Quart / Flask's, which `app.keys` cannot make: Keygrip's `.sig` cookie is
+ * another scheme, and app.keys may be shorter than the 16 bytes `keys` requires). An app that set
+ * `app.keys` and no `keys` most likely expects signed cookies: say so once, at the first cookie.
+ */
+function appKeysWarning(): (ctx: Context) => void {
+  let checked = false;
+  return (ctx) => {
+    if (checked) return;
+    checked = true;
+    const keys: unknown = (ctx.app as { keys?: unknown } | undefined)?.keys;
+    if (!Array.isArray(keys) || keys.length === 0) return;
+    process.emitWarning(
+      'koa-qsession: app.keys is set but the session cookie is not signed: koa-qsession signs with its own ' +
+        '`keys` option (Quart / Flask\'s signature, each key at least 16 bytes), not app.keys. Pass ' +
+        '`qsession({ keys: app.keys })` to sign it (rotating app.keys then rotates the session signature too).',
+      { code: 'QSESSION_APP_KEYS_UNUSED' },
+    );
   };
 }

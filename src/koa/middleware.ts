@@ -23,6 +23,12 @@ export interface QSessionMiddleware extends Middleware {
   /** Closes what the store opened itself (a client you passed in stays open). */
   close(): Promise<void>;
   /**
+   * Resolves once the store can be reached (Redis: its connection is opened now); rejects with a
+   * `SessionStoreError` when it cannot be reached within `storeTimeout`. `await` it before
+   * `app.listen()` to fail fast at start-up.
+   */
+  ready(): Promise<void>;
+  /**
    * The user's live sessions (option `userKey`). Throws `SessionUsageError` when `userKey` is off
    * or the store cannot enumerate (no `userIndex`, e.g. memcached).
    */
@@ -71,7 +77,7 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
 
   /** The request is over for the session: later changes are errors, and the next request of it may go. */
   function seal(record: SessionRecord): void {
-    record.seal();
+    record.seal(events);
     lifecycle.release(record);
   }
 
@@ -117,6 +123,8 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
     close: async () => {
       await store.close?.();
     },
+    // Fail fast at start-up: the store's ready() (Redis connects now), bounded by storeTimeout, any failure a SessionStoreError.
+    ready: () => guard('ready', Promise.resolve().then(() => store.ready?.())),
     listUserSessions: (user: UserId) => users.list(user),
     destroyUserSessions: (user: UserId, destroyOptions?: DestroyUserSessionsOptions) => users.destroy(user, destroyOptions),
   });

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { ResolvedOptions } from '../config/options.js';
+import { willWrite } from '../core/commit.js';
 import type { SessionRecord } from '../core/record.js';
 import { SessionUsageError } from '../errors.js';
 
@@ -69,10 +70,7 @@ export function carryCookieHeaders(ctx: Context, error: unknown): void {
  */
 export function assertCookieCanBeSent(ctx: Context, record: SessionRecord, options: ResolvedOptions): void {
   if (options.cookie.secure !== true || ctx.secure) return;
-  const wouldSend =
-    record.markedDirty || record.touched || record.destroyed || record.staleCookie || record.retiredIds.length > 0 ||
-    (options.rolling && !record.isNew) || record.modified;
-  if (!wouldSend) return;
+  if (!willWrite(record) && !record.staleCookie && !(options.rolling && !record.isNew)) return;
   throw new SessionUsageError(
     'cookie.secure is true but this request came over plain HTTP (ctx.secure is false), so the session cookie ' +
       'cannot be sent; nothing was stored. Behind a proxy that terminates TLS set `app.proxy = true` (Koa then ' +

@@ -1,12 +1,15 @@
-import type { Context } from 'koa';
+import Koa, { type Context } from 'koa';
+import { attachRequest } from '../core/facade.js';
 import type { Session } from '../core/types.js';
 import { SessionUsageError } from '../errors.js';
-import { CTX_SESSION, findSession, session as globalSession } from './context-storage.js';
+import { CTX_SESSION, findSession, outsideRequestError, session as globalSession } from './context-storage.js';
 
 type SessionContext = Context & { [CTX_SESSION]?: Session };
 
 /**
  * `ctx.session`, with koa-session's semantics:
+ * - on a context qsession() has not reached (it is mounted after the router, or not at all) reading
+ *   it is the global `session`'s SessionUsageError, not a bare `undefined` and a TypeError later.
  * - reading it gives the request's session. Inside the request's own async context that is the
  *   global `session` object itself, so `ctx.session === session` holds as the README says; anywhere
  *   else (a `ctx` kept past its request and read from another request's context) it is the request's
@@ -20,9 +23,10 @@ type SessionContext = Context & { [CTX_SESSION]?: Session };
 const descriptor: PropertyDescriptor & ThisType<SessionContext> = {
   configurable: true,
   enumerable: true,
-  get(): Session | undefined {
+  get(): Session {
     const own = this[CTX_SESSION];
-    return own !== undefined && findSession() === own ? globalSession : own;
+    if (own === undefined) throw outsideRequestError();
+    return findSession() === own ? globalSession : own;
   },
   set(value: unknown) {
     const own = this[CTX_SESSION];
@@ -51,6 +55,7 @@ const descriptor: PropertyDescriptor & ThisType<SessionContext> = {
 /** Gives this request's `ctx` its `session` accessor over `facade`. */
 export function installSessionProperty(ctx: Context, facade: Session): void {
   (ctx as SessionContext)[CTX_SESSION] = facade;
+  attachRequest(facade, ctx); // for reports only (a change after the response names the route)
   // Once per app, on the prototype every `ctx` of the app inherits from: a property defined on each
   // context would cost every request (V8 turns such objects into slow dictionaries).
   const shared = (ctx.app as { context?: object } | undefined)?.context;
@@ -67,6 +72,21 @@ export function installSessionProperty(ctx: Context, facade: Session): void {
 
 /** The `app.context` objects that carry the accessor already. */
 const withAccessor = new WeakSet<object>();
+
+/**
+ * On the context every Koa app of this Koa copy inherits from (each `app.context` is made from it),
+ * as soon as koa-qsession is loaded: a route reached before qsession() (mounted after the router)
+ * then gets the SessionUsageError even on the app's first request, before any request has reached
+ * qsession(). Not enumerable: code listing a context's properties in an app without sessions must
+ * not meet a getter that throws. An app on another copy of Koa gets the accessor on its
+ * `app.context` at its first request (installSessionProperty), as before.
+ */
+function installOnKoaContext(): void {
+  const base: unknown = Object.getPrototypeOf(new Koa().context);
+  if (base === null || typeof base !== 'object' || Object.hasOwn(base, 'session')) return;
+  Object.defineProperty(base, 'session', { ...descriptor, enumerable: false });
+}
+installOnKoaContext();
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;

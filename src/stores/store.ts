@@ -73,6 +73,14 @@ export interface SessionStore {
    */
   readonly userIndex?: UserSessionIndex;
 
+  /**
+   * Resolves once the backend can be reached (opening the store's own connection now if it opens
+   * lazily); rejects when it cannot. `middleware.ready()` calls it, bounded by `storeTimeout`, so an
+   * application can fail fast at start-up instead of answering 503 to its first requests. A store
+   * with nothing to reach (memory) leaves it undefined.
+   */
+  ready?(): Promise<void>;
+
   /** Release what the store opened itself (never a client the application passed in). */
   close?(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { assertNesting, encodeWithinStack, MAX_NESTING } from '../nesting.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from '../path.js';
 import { parsePyJson, pyFloat, pyString, setMember, type NumberLiteral } from './py-json.js';
 import { joinMembers, prepareMembers, splitMembers } from '../members.js';
+import { nativeJsonParseIsSafe, runtimeJsonDefect } from '../runtime-json.js';
 import type { KeyedSerializer } from '../serializer.js';
 import { DATE_FORMATS, type DateFormat } from './dates.js';
 import { BUILTIN_TAGS, dateTag, type JSONTag } from './tags.js';
@@ -103,9 +104,13 @@ export class TaggedJsonSerializer implements KeyedSerializer {
     return value;
   }
 
-  /** The member scanner's native pattern, compiled now rather than on the first load (see prepareMembers). */
+  /**
+   * The member scanner's native pattern, compiled now rather than on the first load (see prepareMembers),
+   * and the runtime's JSON.parse checked now, so its warning (if any) comes at start-up (runtime-json.ts).
+   */
   prepare(): void {
     prepareMembers({ nonFinite: true });
+    runtimeJsonDefect();
   }
 
   entries(stored: StoredValue): Array<[string, string]> {
@@ -157,6 +162,8 @@ export class TaggedJsonSerializer implements KeyedSerializer {
    * data, bound for logs), so on any error the exact parser reads the text again and reports instead.
    */
   private parseFast(text: string): unknown {
+    // A runtime whose JSON.parse re-keys objects (Node 24.21, see runtime-json.ts) gets none of it.
+    if (!nativeJsonParseIsSafe()) return this.parseExactly(text);
     try {
       return JSON.parse(text, (_key, member: unknown) => (isPlainObject(member) ? this.untag(member) : member));
     } catch {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KeyedQueue } from '../keyed-queue.js';
 
 /**
  * A per-file lock that holds across processes sharing one directory: `<file>.lock`, created with
@@ -13,24 +14,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * both find it stale only one removes it; if the renamed file turns out to be a fresh lock (someone
  * broke and re-took it in between), it is linked back.
  */
-export async function withLock<T>(file: string, staleMs: number, critical: (stillHeld: () => void) => Promise<T>): Promise<T> {
+export function withLock<T>(file: string, staleMs: number, critical: (stillHeld: () => void) => Promise<T>): Promise<T> {
   // Callers in this process queue here first, so at most one of them polls the lock file: a crowd
-  // of pollers would fill libuv's thread pool and slow down the holder they are waiting for.
-  const previous = queues.get(file);
-  let done!: () => void;
-  const turn = new Promise<void>((resolve) => (done = resolve));
-  const tail = previous ? previous.then(() => turn) : turn;
-  queues.set(file, tail);
-  try {
-    await previous;
-    return await withFileLock(file, staleMs, critical);
-  } finally {
-    done();
-    if (queues.get(file) === tail) queues.delete(file);
-  }
+  // of pollers would fill libuv's thread pool and slow down the holder they are waiting for. No
+  // hold time: a file operation settles, and taking the lock gives up on its own after staleMs.
+  return queue.run(file, () => withFileLock(file, staleMs, critical));
 }
 
-const queues = new Map<string, Promise<void>>();
+const queue = new KeyedQueue();
 
 async function withFileLock<T>(file: string, staleMs: number, critical: (stillHeld: () => void) => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS } from '../../defaults.js';
 import { SessionOptionsError } from '../../errors.js';
@@ -149,6 +149,13 @@ export class FilesystemStore implements SessionStore {
     }).finally(() => (this.sweeping = undefined));
     this.sweeping = run;
     return run;
+  }
+
+  /** The directory still takes a new file (checked at start-up too; a mount may have gone since). */
+  async ready(): Promise<void> {
+    const probe = join(this.directory, `.tmp-probe-${process.pid}-${randomBytes(6).toString('hex')}`);
+    await writeFile(probe, '', { flag: 'wx' });
+    await unlink(probe);
   }
 
   async close(): Promise<void> {

@@ -3,44 +3,18 @@ import { sameStoredValue, type StoredValue } from '../../stored-value.js';
 import type { ReplaceResult } from '../store.js';
 
 /**
- * What the two adapters share: the in-process write queue, the mapping of our stored value into
+ * What the two adapters share: the in-process write queue (re-exported), the mapping of our stored value into
  * the object a foreign store keeps, and calling a store that answers through a Node-style callback.
  */
 
 /**
- * Runs the writes to one key one after another inside this process. Foreign stores have no
- * compare-and-set, so `create` / `replace` are a read followed by a write; queueing them per key
- * makes that pair atomic against every other call made through the same adapter (one process).
- * Other processes sharing the store are not in this queue: see docs/stores-foreign.md.
- *
- * A foreign store that never answers must not wedge a session forever: after `holdMs` the next
- * call in line runs anyway (the core has long since answered the waiting request with its
- * `storeTimeout` error).
+ * The adapters run the writes to one key one after another inside this process, in a `KeyedQueue`
+ * (stores/keyed-queue.ts) with a `holdMs`. Foreign stores have no compare-and-set, so `create` /
+ * `replace` are a read followed by a write; queueing them per key makes that pair atomic against
+ * every other call made through the same adapter (one process). Other processes sharing the store
+ * are not in this queue: see docs/stores-foreign.md.
  */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  constructor(private readonly holdMs: number) {}
-
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work);
-    const tail = new Promise<void>((release) => {
-      const timer = setTimeout(release, this.holdMs);
-      timer.unref?.();
-      const done = () => {
-        clearTimeout(timer);
-        release();
-      };
-      result.then(done, done);
-    });
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
+export { KeyedQueue } from '../keyed-queue.js';
 
 /** Our value as it sits inside a foreign session object: text as it is, bytes in base64. */
 export interface PackedValue {

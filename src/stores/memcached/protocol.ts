@@ -1,11 +1,25 @@
+import { SessionOptionsError } from '../../errors.js';
+
 /**
  * The few memcached binary-protocol requests the memcached store needs, sent over memjs's server
- * connections. memjs (1.3) has no gets/cas and no get-and-touch, and its `perform()` retries and,
- * with `failover`, sends a key to another server: both are wrong for sessions (a retried CAS is not
- * the same request; a key written to a stand-in server comes back to life when its home server
- * returns). So each request goes to the key's home server only, once, and its outcome is reported
- * as is.
+ * connections. memjs (1.3) has no gets/cas and no get-and-touch in its public API, and its
+ * `perform()` retries and, with `failover`, sends a key to another server: both are wrong for
+ * sessions (a retried CAS is not the same request; a key written to a stand-in server comes back to
+ * life when its home server returns). So each request goes to the key's home server only, once, and
+ * its outcome is reported as is.
+ *
+ * That means driving memjs below its public API: `client.seq` / `incrSeq()` (the request counter
+ * its responses are matched by), `getServer()` (its hash, documented as overridable), and each
+ * server's `onResponse` / `onError` / `write`. They are not a stable interface, so the peer range is
+ * pinned to the memjs versions the specs run (`~1.3.2`; 1.3.0 has no `getServer`), and
+ * `checkMemjsInternals` refuses, at start-up, a memjs without them (a newer or older release) with a
+ * clear error instead of failing on the first request. A client of our own over `net.Socket` would
+ * need memjs's connection handling (timeouts, reconnects, SASL) rewritten, and an application's own
+ * memjs client could no longer be shared.
  */
+
+/** The memjs versions this store is written against: the peer range in package.json. */
+export const MEMJS_RANGE = '~1.3.2';
 
 /** The part of a memjs `Server` this store uses (public in memjs and its typings). */
 export interface MemjsServerLike {
@@ -24,6 +38,32 @@ export interface MemjsClientLike {
   /** memjs returns the server index (typed as string in @types/memjs; a number at run time). */
   getServer(key: string): number | string;
   close(): void;
+}
+
+/**
+ * What this store needs from a memjs client below its public API, each named, or [] when all is
+ * there. Checked on the client's shape (the store's own or the application's), without sending.
+ */
+export function missingMemjsInternals(client: unknown): string[] {
+  const c = (client ?? {}) as Record<string, unknown>;
+  const missing: string[] = [];
+  if (typeof c.seq !== 'number') missing.push('client.seq');
+  for (const method of ['incrSeq', 'getServer', 'close']) if (typeof c[method] !== 'function') missing.push(`client.${method}()`);
+  const servers = c.servers;
+  if (!Array.isArray(servers) || servers.length === 0) missing.push('client.servers');
+  else {
+    const server = servers[0] as Record<string, unknown>;
+    if (typeof server.host !== 'string' || typeof server.port !== 'number') missing.push('server.host / server.port');
+    for (const method of ['onResponse', 'onError', 'write']) if (typeof server[method] !== 'function') missing.push(`server.${method}()`);
+  }
+  return missing;
+}
+
+/** Throws a `SessionOptionsError` naming what is missing, for `option` (`memcached` or `memcached.client`). */
+export function checkMemjsInternals(client: unknown, option: string): void {
+  const missing = missingMemjsInternals(client);
+  if (missing.length === 0) return;
+  throw new SessionOptionsError(option, `needs memjs ${MEMJS_RANGE} (the store drives memjs below its public API, see docs/stores.md#memcached): this memjs client has no ${missing.join(', ')}`);
 }
 
 export interface MemjsResponse {

@@ -3,6 +3,7 @@ import { SessionOptionsError, SessionTooLargeError } from '../../errors.js';
 import { onlyKnownKeys, positiveInt } from '../../validate.js';
 import { loadDriver } from '../load-driver.js';
 import {
+  checkMemjsInternals,
   describeServer,
   expirationExtras,
   expirationFor,
@@ -49,7 +50,7 @@ interface Version {
 
 /**
  * Sessions in memcached, on memjs. One server or several (keys spread by memjs's hash; each key
- * only ever goes to its home server, see memcached-protocol.ts). Round trips: 1 per read (GET, or
+ * only ever goes to its home server, see protocol.ts). Round trips: 1 per read (GET, or
  * GAT when rolling), 1 per create (ADD), 1 per replace when the session was read by this process
  * (SET with the CAS token of that read), 2 otherwise (GET for the token, then SET+CAS).
  * memcached cannot enumerate keys, so there is no user index.
@@ -75,6 +76,7 @@ export class MemcachedStore implements SessionStore {
     if (options.client !== undefined) {
       if (options.servers !== undefined) throw new SessionOptionsError('memcached', 'takes servers or a client, not both');
       if (!isClient(options.client)) throw new SessionOptionsError('memcached.client', 'must be a memjs client (memjs.Client.create(...))');
+      checkMemjsInternals(options.client, 'memcached.client');
       this.client = Promise.resolve(options.client);
       this.ownsClient = false;
     } else {
@@ -173,6 +175,15 @@ export class MemcachedStore implements SessionStore {
     if (response.header.status !== Status.notFound) this.expectOk(key, 'touch', response);
   }
 
+  /**
+   * One GET of a key no session uses, answered "not found": memjs connects on its first request, so
+   * this opens the connection to the server that key maps to (with several servers, that one).
+   */
+  async ready(): Promise<void> {
+    const response = await this.request('ready', { opcode: Opcode.get, key: 'koa-qsession:ready' });
+    if (response.header.status !== Status.notFound) this.expectOk('koa-qsession:ready', 'ready', response);
+  }
+
   /** Closes the client this store created; a client the application passed in stays open. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -230,21 +241,32 @@ function checkServers(servers: unknown): void {
 }
 
 
-/** memjs is loaded when the store makes its own client (a missing package fails here, at start-up), so applications on other stores never load it. */
+/**
+ * memjs is loaded when the store makes its own client (a missing package fails here, at start-up), so
+ * applications on other stores never load it. A memjs without the internals the store drives fails
+ * here too, with a `SessionOptionsError` naming what is missing.
+ */
 function createClient(servers: string, timeoutMs: number): Promise<MemjsClientLike> {
   const memjs = loadDriver('memjs', 'memcached') as { Client?: MemjsFactory; default?: { Client: MemjsFactory } };
   const factory = memjs.Client ?? memjs.default?.Client;
   if (!factory) return Promise.reject(new Error('memjs did not export Client'));
-  // memjs's own failures stay where they were: reported by the first operation.
-  return new Promise((resolve) => resolve(factory.create(servers, {
-    // Only memjs's connection handling is used (see memcached-protocol.ts); these keep it bounded and quiet.
-    failover: false,
-    retries: 1,
-    timeout: timeoutMs / 1000,
-    conntimeout: (2 * timeoutMs) / 1000,
-    keepAlive: true,
-    logger: { log: () => undefined },
-  })));
+  let client: MemjsClientLike;
+  try {
+    client = factory.create(servers, {
+      // Only memjs's connection handling is used (see protocol.ts); these keep it bounded and quiet.
+      failover: false,
+      retries: 1,
+      timeout: timeoutMs / 1000,
+      conntimeout: (2 * timeoutMs) / 1000,
+      keepAlive: true,
+      logger: { log: () => undefined },
+    });
+  } catch (error) {
+    // memjs's own failures stay where they were: reported by the first operation.
+    return Promise.reject(error);
+  }
+  checkMemjsInternals(client, 'memcached');
+  return Promise.resolve(client);
 }
 
 interface MemjsFactory {

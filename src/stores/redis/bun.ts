@@ -93,6 +93,11 @@ export class BunRedisStore implements SessionStore {
     await this.client.send('PEXPIRE', [key, px(ttlMs)]);
   }
 
+  /** One PING: Bun's client connects on its first command, so this opens the connection too. */
+  async ready(): Promise<void> {
+    await this.client.send('PING', []);
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.close();
   }

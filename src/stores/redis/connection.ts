@@ -4,7 +4,7 @@ import { loadDriver } from '../load-driver.js';
 type TypeMapping = Record<number, unknown>;
 
 /**
- * What the Redis store accepts as `redis:` besides a URL: a node-redis v5 client (`createClient`),
+ * What the Redis store accepts as `redis:` besides a URL: a node-redis v5 or v6 client (`createClient`),
  * cluster (`createCluster`) or sentinel (`createSentinel`), connected by the application.
  * Structural on purpose, so clients created with modules, scripts or RESP3 all fit.
  */
@@ -45,7 +45,7 @@ export interface RedisConnection {
   commands(): Promise<RedisCommands>;
   /** The commands when the connection is up right now, else undefined: lets a request skip two promise hops. */
   readyNow(): RedisCommands | undefined;
-  /** Connects now (own connection) and resolves once commands can be sent. */
+  /** Connects now (own connection) and resolves once commands can be sent; a shared client must be open. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -65,15 +65,12 @@ const reconnectDelay = (retries: number): number => Math.min(50 * 2 ** Math.min(
 export function sharedConnection(client: RedisClientLike): RedisConnection {
   if (client.listenerCount('error') === 0) client.on('error', () => undefined);
   const commands = client.withTypeMapping(BUFFER_REPLIES) as unknown as RedisCommands;
+  const notOpen = () => new Error('the client passed as `redis` is not connected (call `await client.connect()` first)');
   return {
-    commands: () => {
-      if (!client.isOpen) {
-        return Promise.reject(new Error('the client passed as `redis` is not connected (call `await client.connect()` first)'));
-      }
-      return Promise.resolve(commands);
-    },
+    commands: () => (client.isOpen ? Promise.resolve(commands) : Promise.reject(notOpen())),
     readyNow: () => (client.isOpen ? commands : undefined),
-    ready: async () => undefined,
+    // The application connects its client (and node-redis reconnects it): only check that it did.
+    ready: () => (client.isOpen ? Promise.resolve() : Promise.reject(notOpen())),
     close: async () => undefined,
   };
 }

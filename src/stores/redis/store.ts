@@ -13,7 +13,7 @@ export type { WaitReplicasOptions } from './replicas.js';
 export interface RedisStoreOptions {
   /** A redis:// or rediss:// URL; the store opens and closes its own connection. */
   url?: string;
-  /** A connected node-redis v5 client, cluster or sentinel that you own. */
+  /** A connected node-redis client, cluster or sentinel (v5 or v6) that you own. */
   client?: RedisClientLike;
   /** WAIT for replicas after deletions (or every write): see docs/reliability.md. */
   waitReplicas?: WaitReplicasOptions;
@@ -115,9 +115,15 @@ export class RedisStore implements SessionStore {
 
   /**
    * Opens the store's own connection now instead of on the first request, and resolves once it is
-   * ready (rejects on the first failed attempt; node-redis keeps retrying in the background).
-   * Nothing to do for a client you passed in.
+   * ready (rejects on the first failed attempt; node-redis keeps retrying in the background). A
+   * client you passed in is only checked: it must be connected. `middleware.ready()` calls this,
+   * within `storeTimeout`.
    */
+  ready(): Promise<void> {
+    return this.connection.ready();
+  }
+
+  /** The same as `ready()` (its earlier name). */
   connect(): Promise<void> {
     return this.connection.ready();
   }
@@ -190,7 +196,7 @@ function checkClient(client: unknown): RedisClientLike {
     typeof candidate.on !== 'function' ||
     typeof candidate.listenerCount !== 'function'
   ) {
-    throw new SessionOptionsError('redis', 'must be a redis:// or rediss:// URL or a node-redis v5 client, cluster or sentinel');
+    throw new SessionOptionsError('redis', 'must be a redis:// or rediss:// URL or a node-redis client, cluster or sentinel (v5 or v6)');
   }
   return candidate as RedisClientLike;
 }

@@ -1,0 +1,302 @@
+import { SessionConflictError, SessionForeignError, SessionStoreError } from '../errors.js';
+import type { StoredValue } from '../stored-value.js';
+import { debug, debugEnabled } from './debug.js';
+import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle.js';
+import { METADATA_KEYS, metaOf, nowSeconds } from './metadata.js';
+import { REMOVED, type SessionRecord } from './record.js';
+import { Handover } from './session-line.js';
+import { idLabel } from './signing.js';
+
+/** A save's decision before the cookie's expiry is known. */
+type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
+const NONE: Action = { kind: 'none' };
+const CLEAR: Action = { kind: 'clear' };
+
+/**
+ * Whether the request asks anything of the store at commit: the one answer to "will this request
+ * write?" (`modified`: the settled answer, when the caller has it).
+ */
+export function willWrite(record: SessionRecord, modified = record.modified): boolean {
+  return record.retiredIds.length > 0 || record.destroyed || record.markedDirty || record.touched || modified;
+}
+
+/**
+ * The second half of a request: what to store, and which cookie to send. Every save is a
+ * compare-and-set against the value the request read: when another save landed in between, this
+ * request's changes are applied on top of it, unless that save changed a key this request changed
+ * too, which `onConflict` decides (see SessionConflictError). So nothing acknowledged is lost, in
+ * one process or many, on every store.
+ */
+export class SessionCommitter {
+  private warnedStaticDrop = false;
+
+  constructor(private readonly parts: LifecycleParts) {}
+
+  /** Synchronous when there is nothing to store nor to ask the store: no promise for most reads. */
+  commit(record: SessionRecord, outcome: RequestOutcome): CookieDecision | Promise<CookieDecision> {
+    // Values handed to the handler are compared now, once (at most one encoding each).
+    const modified = !outcome.failed && record.settle();
+    if (!willWrite(record, modified)) {
+      this.leave(record, record.turn?.from);
+      const action = this.idle(record, outcome);
+      return action instanceof Promise ? action.then((settled) => this.decide(record, settled)) : this.decide(record, action);
+    }
+    return this.save(record, outcome, modified).then((action) => this.decide(record, action));
+  }
+
+  /** The request is over: its place in the session's line goes to the next writer, if it still has one. */
+  leave(record: SessionRecord, left: Handover | undefined): void {
+    const turn = record.turn;
+    if (turn === undefined) return;
+    record.turn = undefined;
+    void this.parts.lines.leave(turn, left);
+  }
+
+  /** A cookie that is set gets its expiry here, once. */
+  private decide(record: SessionRecord, action: Action): CookieDecision {
+    if (action.kind !== 'set') return action;
+    return { kind: 'set', id: action.id, expires: record.permanent ? new Date(Date.now() + this.parts.ttlFor(record)) : undefined };
+  }
+
+  /** The cookie for a request that stores nothing. */
+  private idle(record: SessionRecord, outcome: RequestOutcome): Action | Promise<Action> {
+    if (outcome.isStatic || outcome.failed || record.foreign !== undefined) return NONE;
+    if (clientHoldsRetiredCookie(record)) return CLEAR;
+    // A rolling refresh, or a cookie verified with an older signing key re-issued under the first.
+    if (!record.isNew && (this.parts.options.rolling || outcome.rotated)) {
+      if (outcome.rotated && debugEnabled) debug('rotation: cookie of session %s re-issued under the first signing key', idLabel(record.id));
+      return this.resend(record);
+    }
+    return NONE;
+  }
+
+  /**
+   * Re-sends the cookie of a session this request did not write, unless another request retired it
+   * meanwhile (in any process): that request's cookie (a login's new id) is the one the browser must keep.
+   */
+  private async resend(record: SessionRecord): Promise<Action> {
+    const id = record.id;
+    try {
+      if (await this.parts.retired.has(this.parts.options.keyPrefix + id, record.budget)) return NONE;
+    } catch (error) {
+      // Only a refresh was at stake: the request still answers, without the cookie.
+      if (error instanceof SessionStoreError) this.parts.events.emit('store-error', { error });
+      return NONE;
+    }
+    return { kind: 'set', id };
+  }
+
+  private async save(record: SessionRecord, outcome: RequestOutcome, modified: boolean): Promise<Action> {
+    const { options } = this.parts;
+    if (outcome.failed) {
+      // The handler failed: its data changes go; a logout still takes effect.
+      if (record.destroyed) await this.retire(record);
+      this.leave(record, record.turn?.from);
+      return NONE;
+    }
+    const wantsWrite = options.explicit ? record.markedDirty : record.markedDirty || modified;
+    if (record.foreign !== undefined) {
+      // Another app's session: neither its entry nor the cookie is ours to replace.
+      if (wantsWrite) throw new SessionForeignError(record.foreign);
+      return NONE;
+    }
+    if (!wantsWrite) {
+      await this.retire(record);
+      this.leave(record, record.turn?.from);
+      if (record.touched && !record.isNew && !outcome.isStatic) return this.touch(record);
+      return this.idle(record, outcome);
+    }
+    if (outcome.isStatic) return this.saveOnStatic(record);
+    if (!record.isNew && record.turn === undefined) {
+      // A reader that writes after all (a GET that consumed a flash message): it loaded without waiting,
+      // and its save takes its turn among the session's writers; compare-and-set merges what it missed.
+      const entered = this.parts.lines.enter(options.keyPrefix + record.id, record.budget);
+      record.turn = entered instanceof Promise ? await entered : entered;
+    }
+    try {
+      const action = await this.write(record);
+      // After the new session is stored: a login whose write failed leaves the user logged in as before.
+      await this.retire(record);
+      return action;
+    } finally {
+      this.leave(record, undefined);
+    }
+  }
+
+  /** `session.touch()` on a session with nothing to write: restart its TTL, re-send its cookie. */
+  private async touch(record: SessionRecord): Promise<Action> {
+    const { guard, store, options } = this.parts;
+    await guard('touch', store.touch(options.keyPrefix + record.id, this.parts.ttlFor(record)), record.budget);
+    return this.resend(record);
+  }
+
+  /** A static-file response sends no cookie; a change only reaches a session the client already holds. */
+  private async saveOnStatic(record: SessionRecord): Promise<Action> {
+    if (!record.isNew) {
+      try {
+        await this.write(record);
+      } catch (error) {
+        // The file is served whatever became of a change it happened to make.
+        if (!(error instanceof SessionConflictError)) throw error;
+      }
+      await this.retire(record);
+    } else if (!this.warnedStaticDrop) {
+      this.warnedStaticDrop = true;
+      const message =
+        'koa-qsession: a new session was changed while serving a static file; it was not saved because static ' +
+        'responses send no cookie. Set `staticFile: true` or change the session in a non-static route.';
+      this.parts.events.emit('warning', { message });
+      process.emitWarning(message, { code: 'QSESSION_STATIC_CHANGE' });
+    }
+    return NONE;
+  }
+
+  private async write(record: SessionRecord): Promise<Action> {
+    if (!record.isNew) return this.saveOnto(record);
+    const empty = !record.hasData;
+    if (record.superseded) {
+      // The cookie it came with was retired while it was on its way: its change belongs to a session that
+      // ended, and a new session's cookie would replace the login's.
+      if (empty) return NONE;
+      throw this.conflict(record, [], 'gone');
+    }
+    if (!empty) return this.create(record);
+    // The client holds a cookie for a session that is gone (replaced, or refused on load): clear it.
+    return clientHoldsRetiredCookie(record) || record.retiredIds.length > 0 ? CLEAR : NONE;
+  }
+
+  private async create(record: SessionRecord): Promise<Action> {
+    const { options, store, guard, text, users } = this.parts;
+    // A session begins when it is first stored; one started after destroy() is a new session.
+    if (options.maxAge !== undefined && (record.destroyed || typeof metaOf(record, '_created') !== 'number')) {
+      record.setMeta('_created', nowSeconds());
+    }
+    const user = users?.userToIndex(record);
+    const value = text.assemble(record.plan().members);
+    const ttlMs = this.parts.ttlFor(record); // once: the store's TTL and the user index entry's
+    // A collision of 256 random bits will not happen; the retry is there so that it cannot matter if it did.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await guard('create', store.create(options.keyPrefix + record.id, value, ttlMs), record.budget)) {
+        record.stored(value);
+        await users?.written(record, user, true, ttlMs);
+        return { kind: 'set', id: record.id };
+      }
+      record.renewId();
+    }
+    throw new SessionStoreError('create', 'could not find an unused session id');
+  }
+
+  /**
+   * Compare-and-set (or compare-and-delete, when no data is left) against the value this request
+   * read. The next writer of the session in this process starts from this value at once and saves
+   * after this save is answered. On a conflict, this request's changed and removed keys are applied
+   * to what is stored now and tried again; a key another save changed too is `onConflict`'s to decide.
+   */
+  private async saveOnto(record: SessionRecord): Promise<Action> {
+    const { options, store, guard, text, users, lines } = this.parts;
+    const key = options.keyPrefix + record.id;
+    const from = record.turn?.from;
+    // It started from a save still in flight: compare against that value once it is stored.
+    if (from && !from.settled) await from.saved;
+    const plan = record.plan();
+    const user = users?.userToIndex(record);
+    const ttlMs = this.parts.ttlFor(record); // once: the store's TTL and the user index entry's
+    const loaded = record.loadedFrom as StoredValue;
+    let expected = loaded;
+    let members: Iterable<readonly [string, unknown]> = plan.members;
+    let overwritten: string[] = [];
+    let handover: Handover | undefined;
+    let answered: (() => void) | undefined;
+    const deadline = Date.now() + options.storeTimeout;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const value = hasData(members) ? text.assemble(members) : undefined;
+        const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', store.replace(key, expected, value, ttlMs), record.budget);
+        if (attempt === 0 && value !== undefined && record.turn) {
+          handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
+          this.leave(record, handover);
+        }
+        const result = await call;
+        if (result.status === 'ok') {
+          if (overwritten.length > 0) this.parts.events.emit('conflict', { session: idLabel(record.id), keys: overwritten, resolution: 'overwritten' });
+          if (value === undefined) {
+            await users?.removed(record, [record.id]);
+            return CLEAR;
+          }
+          record.stored(value);
+          await users?.written(record, user, false, ttlMs);
+          return { kind: 'set', id: record.id };
+        }
+        // Gone: retired by another request (whose cookie the browser may hold now), or expired.
+        if (result.status === 'missing') {
+          if (value === undefined) return NONE;
+          throw this.conflict(record, [], 'gone');
+        }
+        const clashing = this.clashes(loaded, result.current, plan.changes);
+        if (clashing.length > 0) {
+          if (options.onConflict === 'fail') throw this.conflict(record, clashing, 'changed');
+          overwritten = clashing;
+        }
+        if (debugEnabled) debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(record.id), attempt + 1);
+        members = text.mergedMembers(result.current, [plan.changes]);
+        expected = result.current;
+        if (attempt > 0) {
+          if (Date.now() > deadline) throw new SessionStoreError('save', 'the session kept changing under other writers for longer than storeTimeout');
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+        }
+      }
+    } finally {
+      if (handover) {
+        answered!();
+        lines.settled(key, handover);
+      }
+    }
+  }
+
+  /**
+   * The keys this request changed that another save changed too since this request read the session
+   * (stored differently now than when read). Metadata is the core's, never a conflict.
+   */
+  private clashes(loaded: StoredValue, current: StoredValue, changes: ReadonlyMap<string, unknown>): string[] {
+    const { codec } = this.parts;
+    const before = new Map(codec.split(loaded));
+    const now = new Map(codec.split(current));
+    const clashing: string[] = [];
+    for (const [name, raw] of changes) {
+      if (METADATA_KEYS.has(name)) continue;
+      const was = before.get(name);
+      const is = now.get(name);
+      // Equal values are no excuse: two increments from 1 both write 2, and one of them is lost. Only a
+      // removal of a key that is gone already loses nothing (two requests consuming one flash message).
+      if (!codec.same(was, is) && !(raw === REMOVED && is === undefined)) clashing.push(name);
+    }
+    return clashing;
+  }
+
+  private conflict(record: SessionRecord, keys: string[], reason: 'changed' | 'gone'): SessionConflictError {
+    this.parts.events.emit('conflict', { session: idLabel(record.id), keys, resolution: 'failed' });
+    return new SessionConflictError(keys, reason);
+  }
+
+  /** The ids the request retired (regenerate, destroy) are marked retired and deleted. */
+  private async retire(record: SessionRecord): Promise<void> {
+    const retired = record.retiredIds.splice(0);
+    if (retired.length === 0) return;
+    for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, record.budget);
+    await this.parts.users?.removed(record, retired);
+  }
+}
+
+/** Any data member (metadata alone is not a session worth keeping). */
+function hasData(members: Iterable<readonly [string, unknown]>): boolean {
+  for (const [name] of members) if (!METADATA_KEYS.has(name)) return true;
+  return false;
+}
+
+/**
+ * The client's cookie names a session that is gone (destroyed here, or refused on load). Never for a
+ * superseded request: the browser's cookie is the newer one another request sent.
+ */
+function clientHoldsRetiredCookie(record: SessionRecord): boolean {
+  return (record.destroyed || record.staleCookie) && !record.superseded;
+}

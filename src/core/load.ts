@@ -1,0 +1,161 @@
+import { SessionDecodeError } from '../errors.js';
+import type { StoredValue } from '../stored-value.js';
+import { debug, debugEnabled } from './debug.js';
+import type { LifecycleParts, OpenContext } from './lifecycle.js';
+import { metaOf, nowSeconds, pastMaxAge } from './metadata.js';
+import { pinMatches } from './pin-rule.js';
+import { SessionRecord } from './record.js';
+import { idLabel } from './signing.js';
+import { newStoreBudget, type StoreBudget } from './store-call.js';
+import type { Turn } from './session-line.js';
+
+/**
+ * The first half of a request: the cookie's id becomes a session. No store call without a
+ * well-formed id; an unknown, expired, refused or unreadable one gives a fresh session.
+ */
+export class SessionLoader {
+  constructor(private readonly parts: LifecycleParts) {}
+
+  open(cookieId: string | undefined, context: OpenContext): SessionRecord | Promise<SessionRecord> {
+    if (cookieId === undefined) return this.fresh(false, context.address);
+    if (!this.parts.isValidId(cookieId)) {
+      if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
+      return this.fresh(true, context.address);
+    }
+    return this.load(cookieId, context);
+  }
+
+  /** A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. */
+  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget): SessionRecord {
+    const { options, codec, newId } = this.parts;
+    const record = new SessionRecord({
+      isNew: true, permanent: options.permanent, codec, newId, defaultLifetime: options.lifetime, budget, staleCookie: replacesCookie,
+    });
+    if (address !== undefined) record.setMeta('_addr', address);
+    return record;
+  }
+
+  /** A writer first takes its turn in the session's line (see session-line.ts); a reader goes straight on. */
+  private async load(id: string, context: OpenContext): Promise<SessionRecord> {
+    const key = this.parts.options.keyPrefix + id;
+    const budget = newStoreBudget();
+    let turn: Turn | undefined;
+    if (context.writer) {
+      const entered = this.parts.lines.enter(key, budget);
+      turn = entered instanceof Promise ? await entered : entered;
+    }
+    let record: SessionRecord;
+    try {
+      record = await this.loadStored(id, key, context, budget, turn?.from?.value);
+    } catch (error) {
+      if (turn) this.parts.lines.leave(turn, turn.from);
+      throw error;
+    }
+    if (turn) {
+      // A fresh session has a new id: the old one's line has nothing more to order.
+      if (record.isNew) this.parts.lines.leave(turn, undefined);
+      else record.turn = turn;
+    }
+    return record;
+  }
+
+  /** `handedOver`: the value the writer before this one saved (or is saving): no store read needed. */
+  private async loadStored(id: string, key: string, context: OpenContext, budget: StoreBudget, handedOver: StoredValue | undefined): Promise<SessionRecord> {
+    const { options, store, guard, events, codec, serializer } = this.parts;
+    const { address } = context;
+    const stored = handedOver ?? (await guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget));
+    if (stored === null) {
+      // Retired a moment ago (a login or logout of the same browser answered while this request was
+      // on its way): its cookie is the newer one, so this request sends none and stores nothing.
+      const retired = await this.parts.retired.has(key, budget);
+      if (debugEnabled) debug('cookie refused: session %s is not in the store (%s); a fresh session', idLabel(id), retired ? 'retired a moment ago' : 'expired or deleted');
+      const record = this.fresh(!retired, address, budget);
+      if (retired) record.supersede();
+      return record;
+    }
+    let members: Array<[string, unknown]>;
+    try {
+      members = codec.split(stored);
+    } catch (failure) {
+      // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
+      // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway. So is
+      // the cookie, which that app shares: the request sees an empty session it may not change.
+      const session = idLabel(id);
+      events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
+      const record = this.fresh(false, undefined, budget);
+      record.foreign = session;
+      return record;
+    }
+    const record = new SessionRecord({
+      id, isNew: false, permanent: options.permanent, codec, members, loadedFrom: stored, newId: this.parts.newId, defaultLifetime: options.lifetime, budget,
+    });
+    // A session stored without the metadata an option needs (written before the option was turned
+    // on, or by a Python app that does not pin) adopts it now and is written once on this request.
+    let adopted = false;
+    if (address !== undefined) {
+      const pinned = metaOf(record, '_addr');
+      if (pinned === undefined) {
+        record.setMeta('_addr', address);
+        adopted = true;
+      } else if (!pinMatches(pinned, { address, forwardedFor: context.forwardedFor }, options.pinning)) {
+        // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
+        // replayed from elsewhere must not be left usable.
+        events.emit('pin-mismatch', { session: idLabel(id), expected: String(pinned), actual: address });
+        await this.discard(key, record);
+        return this.fresh(true, address, budget);
+      }
+    }
+    if (options.maxAge !== undefined) {
+      const created = metaOf(record, '_created');
+      if (created === undefined) {
+        record.setMeta('_created', nowSeconds());
+        adopted = true;
+      } else if (pastMaxAge(created, options.maxAge)) {
+        events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
+        await this.discard(key, record);
+        return this.fresh(true, address, budget);
+      }
+    }
+    if (adopted) record.markDirty();
+    // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
+    if (options.rolling && handedOver === undefined && record.lifetime !== options.lifetime) {
+      await guard('touch', store.touch(key, this.parts.ttlFor(record)), budget);
+    }
+    await this.parts.users?.loaded(record, key);
+    return record;
+  }
+
+  /**
+   * `session.reload()`: what the store holds for this session now, replacing the request's unsaved
+   * changes. A session never stored (or moved to a new id) has nothing to re-read: its changes go.
+   */
+  async reload(record: SessionRecord): Promise<void> {
+    const { options, store, guard, codec } = this.parts;
+    if (record.isNew) return record.reloaded(null);
+    const stored = await guard('get', store.get(options.keyPrefix + record.id), record.budget);
+    if (stored === null) return record.reloaded(null);
+    record.reloaded({ members: codec.split(stored), loadedFrom: stored });
+  }
+
+  /**
+   * Deletes a session refused on load (pin mismatch, absolute timeout), index entry included. Not
+   * marked retired: the browser that holds this cookie must get it cleared, and a new session.
+   */
+  private async discard(key: string, record: SessionRecord): Promise<void> {
+    await this.parts.guard('delete', this.parts.store.delete(key), record.budget);
+    if (this.parts.users) await this.parts.users.discarded(key, dataOf(record));
+  }
+}
+
+/** The data of a session refused on load, for the user index (decoded: this is rare). */
+function dataOf(record: SessionRecord): Record<string, unknown> {
+  const data: Record<string, unknown> = Object.create(null);
+  for (const key of record.keys()) {
+    try {
+      data[key] = record.peek(key);
+    } catch {
+      // undecodable: no user id there
+    }
+  }
+  return data;
+}

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import type { StoredValue } from '../stored-value.js';
+import type { SessionStore } from '../stores/store.js';
+import type { StoreBudget, StoreCall } from './store-call.js';
+
+/**
+ * Coordination of the requests of one session, all of it. The rule that keeps data safe is the
+ * store's compare-and-set (see `core/commit.ts`): a save lands only on the value its request read,
+ * else its changes are merged onto what is stored now, or refused with `SessionConflictError` when
+ * another save changed the same key. The line below only keeps writers from running into that
+ * refusal:
+ *
+ * - Readers (GET, HEAD, OPTIONS by default) never enter it: they wait for nobody.
+ * - Writers of one session, in one process, go one at a time, from load to commit, in arrival order.
+ *   Each hands the next the value it is saving (a `Handover`), so the next one starts from it with no
+ *   store read, and saves on top of it once that save has landed.
+ * - With option `lock`, the writer at the head of the line also holds a lease in the store
+ *   (`<key>:lock`, created only if absent, with a TTL), passed down the line in this process and
+ *   released when the last write lands: writers of other processes wait for it.
+ * - Nobody waits longer than `turnWait` in all (line and lease together): then it goes ahead in
+ *   parallel, starting from the save in flight before it, if any, and compare-and-set decides.
+ *
+ * A session with one writer in flight costs one map entry: the writer's own turn object.
+ */
+
+/** The store lease of option `lock`: its key and the token only its holder knows. */
+export interface Lease {
+  readonly key: string;
+  readonly token: string;
+}
+
+/** What a writer leaves the next writer of its session: the value it stored or is storing. */
+export class Handover {
+  /** Set when `value`'s save is answered (stored, refused or failed). */
+  settled: boolean;
+  constructor(
+    readonly value: StoredValue,
+    /** Resolves once `value`'s save is answered (never rejects); undefined when nothing is being saved. */
+    readonly saved: Promise<unknown> | undefined,
+  ) {
+    this.settled = saved === undefined;
+  }
+}
+
+/** One writer request's place: what it started from and the lease it holds. */
+export class Turn {
+  from: Handover | undefined = undefined;
+  lease: Lease | undefined = undefined;
+  constructor(readonly key: string, readonly deadline: number) {}
+}
+
+interface Waiter {
+  readonly turn: Turn;
+  go(from: Handover | undefined, lease: Lease | undefined): void;
+}
+
+/** A session with writers waiting: the one holding it and the others in arrival order. */
+class Line {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly waiters: Waiter[] = [];
+  constructor(public holder: Turn) {}
+}
+
+export interface SessionLinesDeps {
+  /** `turnWait`: the longest a writer waits, line and lease together. 0: writers do not wait. */
+  readonly waitMs: number;
+  readonly store: SessionStore;
+  readonly guard: StoreCall;
+  /** Option `lock`: the lease's TTL in ms; undefined: no lease. */
+  readonly leaseTtl: number | undefined;
+}
+
+export class SessionLines {
+  /** A bare Turn: one writer, nobody waiting. A Handover: nobody holds it, that save is in flight. */
+  private readonly lines = new Map<string, Turn | Line | Handover>();
+
+  constructor(private readonly deps: SessionLinesDeps) {}
+
+  /** A writer's turn on `key`: resolves when it may load (what it starts from is in `turn.from`). */
+  enter(key: string, budget: StoreBudget): Turn | Promise<Turn> {
+    const turn = new Turn(key, Date.now() + this.deps.waitMs);
+    if (this.deps.waitMs === 0) return turn;
+    const entry = this.lines.get(key);
+    let ready: Turn | Promise<Turn>;
+    if (entry === undefined || entry instanceof Handover) {
+      this.lines.set(key, turn);
+      turn.from = entry;
+      ready = turn;
+    } else {
+      const line = entry instanceof Line ? entry : new Line(entry);
+      if (line !== entry) this.lines.set(key, line);
+      ready = new Promise<Turn>((resolve) => {
+        line.waiters.push({
+          turn,
+          go(from, lease) {
+            turn.from = from;
+            turn.lease = lease;
+            resolve(turn);
+          },
+        });
+      });
+      this.arm(key, line);
+    }
+    if (this.deps.leaseTtl === undefined) return ready;
+    return ready instanceof Promise ? ready.then((held) => this.lease(held, budget)) : this.lease(ready, budget);
+  }
+
+  /**
+   * The writer is done with the session: `left` is what it leaves (the value it is saving, or what
+   * it started from when it saved nothing). The next writer starts from it and takes over the lease;
+   * with nobody next, the lease is released once `left` has landed (the promise, which never rejects).
+   */
+  leave(turn: Turn, left: Handover | undefined): Promise<void> | undefined {
+    const { key } = turn;
+    const entry = this.lines.get(key);
+    const lease = turn.lease;
+    turn.lease = undefined;
+    if (entry instanceof Line && entry.holder === turn) {
+      const next = entry.waiters.shift();
+      if (next) {
+        entry.holder = next.turn;
+        this.collapse(key, entry);
+        next.go(left, lease);
+        return undefined;
+      }
+      this.collapse(key, entry);
+    }
+    if (this.lines.get(key) === turn) {
+      // Nobody waiting: a save still in flight stays here for a writer that comes before it lands.
+      if (left && !left.settled) this.lines.set(key, left);
+      else this.lines.delete(key);
+    }
+    return lease ? this.release(lease, left) : undefined;
+  }
+
+  /** `handover`'s save was answered: it is no longer a save in flight for anyone to start from. */
+  settled(key: string, handover: Handover): void {
+    handover.settled = true;
+    if (this.lines.get(key) === handover) this.lines.delete(key);
+  }
+
+  /** The line's timer: lets writers go whose `turnWait` ran out, with what the holder started from. */
+  private arm(key: string, line: Line): void {
+    if (line.timer !== undefined || line.waiters.length === 0) return;
+    const first = line.waiters[0]!;
+    line.timer = setTimeout(() => {
+      line.timer = undefined;
+      const now = Date.now();
+      const from = line.holder.from && !line.holder.from.settled ? line.holder.from : undefined;
+      while (line.waiters.length > 0 && line.waiters[0]!.turn.deadline <= now) line.waiters.shift()!.go(from, undefined);
+      if (line.waiters.length === 0) this.collapse(key, line);
+      else this.arm(key, line);
+    }, Math.max(0, first.turn.deadline - Date.now()));
+    line.timer.unref?.();
+  }
+
+  /** A line nobody waits in any more goes back to its bare holder. */
+  private collapse(key: string, line: Line): void {
+    if (line.waiters.length > 0) return;
+    if (line.timer !== undefined) clearTimeout(line.timer);
+    line.timer = undefined;
+    if (this.lines.get(key) === line) this.lines.set(key, line.holder);
+  }
+
+  /** Takes the store lease for the head of the line, unless it was handed down; gives up at the deadline. */
+  private async lease(turn: Turn, budget: StoreBudget): Promise<Turn> {
+    if (turn.lease) return turn; // handed down the line
+    const { store, guard, leaseTtl } = this.deps;
+    const lease: Lease = { key: `${turn.key}:lock`, token: randomBytes(12).toString('base64url') };
+    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+      if (await guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget)) {
+        turn.lease = lease;
+        return turn;
+      }
+      const left = turn.deadline - Date.now();
+      // Not taken within turnWait (a slow writer elsewhere, or a dead one's lease): go ahead without
+      // it; compare-and-set still keeps every change or refuses it.
+      if (left <= 0) return turn;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, pause * (0.5 + Math.random()))));
+    }
+  }
+
+  /** Releases a lease once the save it covered has landed. Never throws: it expires anyway. */
+  private async release(lease: Lease, left: Handover | undefined): Promise<void> {
+    await left?.saved;
+    try {
+      await this.deps.guard('unlock', this.deps.store.deleteIf(lease.key, lease.token));
+    } catch {
+      // Expires after its TTL; the writers waiting elsewhere go ahead at their turnWait meanwhile.
+    }
+  }
+}
