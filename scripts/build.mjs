@@ -7,7 +7,7 @@
 //                                       package spec does not rebuild for every pack.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 
 const DONE = 'dist/cjs/package.json'; // written last
 
@@ -40,6 +40,20 @@ for (const entry of readdirSync('dist/cjs', { recursive: true, withFileTypes: tr
   // Any other use would be a syntax error when the file loads: fail the build instead (comments aside).
   const code_ = code.replaceAll(IMPORT_META_URL, '').split('\n').filter((line) => !/^\s*(\/\/|\/?\*)/.test(line));
   if (code_.some((line) => /\bimport\.meta\b/.test(line))) throw new Error(`${path}: import.meta other than import.meta.url has no CommonJS equivalent here`);
+}
+
+// Source maps name the TypeScript sources as `../…/src/*.ts` relative to dist/, and src/ ships beside
+// dist/ ("files" in package.json), so a stack trace under --enable-source-maps (or a debugger) points
+// at a file that exists in node_modules/koa-qsession/src/. Shipping src/ once replaces inlining it into
+// every map of both builds (tsconfig.build.json has no inlineSources). A map naming anything outside
+// src/ would point at nothing once installed: fail the build.
+for (const entry of readdirSync('dist', { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.js.map')) continue;
+  const map = JSON.parse(readFileSync(join(entry.parentPath, entry.name), 'utf8'));
+  for (const source of map.sources) {
+    const path = relative('.', resolve(entry.parentPath, map.sourceRoot ?? '', source));
+    if (!path.startsWith(`src${sep}`) || !existsSync(path)) throw new Error(`${join(entry.parentPath, entry.name)} names ${source}, which is not a file under src/`);
+  }
 }
 
 writeFileSync(DONE, JSON.stringify({ type: 'commonjs' }) + '\n');
