@@ -1,7 +1,7 @@
 import { SessionConflictError, SessionForeignError, SessionStoreError } from '../errors.js';
 import type { StoredValue } from '../stored-value.js';
 import { debug, debugEnabled } from './debug.js';
-import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle.js';
+import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle-parts.js';
 import { METADATA_KEYS, metaOf, nowSeconds } from './metadata.js';
 import { REMOVED, type SessionRecord } from './record.js';
 import { Handover } from './session-line.js';

@@ -1,7 +1,7 @@
 import { SessionDecodeError } from '../errors.js';
 import type { StoredValue } from '../stored-value.js';
 import { debug, debugEnabled } from './debug.js';
-import type { LifecycleParts, OpenContext } from './lifecycle.js';
+import type { LifecycleParts, OpenContext } from './lifecycle-parts.js';
 import { metaOf, nowSeconds, pastMaxAge } from './metadata.js';
 import { pinMatches } from './pin-rule.js';
 import { SessionRecord } from './record.js';
