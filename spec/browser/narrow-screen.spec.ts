@@ -34,7 +34,8 @@ describe('the example site at 375 px wide', () => {
         assert.ok(button.y >= 0 && button.y + button.height <= PHONE.height, `Log out is above the fold (y ${button.y}..${button.y + button.height})`);
         const user = await box(page, 'header .user');
         assert.ok(user.x >= 0 && user.x + user.width <= PHONE.width, `the name spans x ${user.x}..${user.x + user.width}`);
-        const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+        // A string, evaluated in the page (the specs compile without the DOM's types).
+        const [scrollWidth, clientWidth] = (await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')) as [number, number];
         assert.equal(scrollWidth, clientWidth, 'no sideways scrolling');
 
         // And the button works there, tapped (the page is at / before and after: wait for the text).
