@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { qsession, SessionOptionsError, type QSessionOptions } from 'koa-qsession';
 
 function optionsError(options: unknown): SessionOptionsError {
@@ -54,7 +55,36 @@ describe('option errors: every bad option at once', () => {
     assert.deepEqual(optionsError({ cookie: { name: 'a b', partitioned: true } }).problems.map((p) => p.option), ['cookie.name']);
   });
 
-  it('the options of the lead\'s conflict handling are known names', () => {
+  it('any mix of bad options (fuzzed, seeded): the error lists exactly the bad ones, good ones beside them change nothing', () => {
+    // Each entry: a bad top-level option or cookie attribute, and the name the error must give it.
+    const bad: ReadonlyArray<readonly [string, unknown, string]> = [
+      ['secret', 'keyboard cat', 'secret'], ['resave', false, 'resave'], ['saveUninitialized', true, 'saveUninitialized'],
+      ['name', 'sid', 'name'], ['lifetime', '1h', 'lifetime'], ['rolling', 1, 'rolling'], ['storeTimeout', -5, 'storeTimeout'],
+      ['pinning', 'loose', 'pinning'], ['userKey', '', 'userKey'], ['maxAge', 'session', 'maxAge'], ['serializer', 'yaml', 'serializer'],
+      ['cookie.maxAge', 1000, 'cookie.maxAge'], ['cookie.sameSite', 'sometimes', 'cookie.sameSite'], ['cookie.httpOnly', 'yes', 'cookie.httpOnly'],
+    ];
+    const good: ReadonlyArray<readonly [string, unknown]> = [['permanent', false], ['keyPrefix', 'app:'], ['cookie.path', '/app'], ['rolling', true]];
+    fc.assert(
+      fc.property(fc.subarray([...bad], { minLength: 1 }), fc.subarray([...good]), (badOnes, goodOnes) => {
+        const config: Record<string, unknown> & { cookie: Record<string, unknown> } = { type: 'memory', cookie: {} };
+        for (const [name, value] of goodOnes) {
+          if (name.startsWith('cookie.')) config.cookie[name.slice(7)] = value;
+          else config[name] = value;
+        }
+        for (const [name, value] of badOnes) {
+          if (name.startsWith('cookie.')) config.cookie[name.slice(7)] = value;
+          else config[name] = value;
+        }
+        const error = optionsError(config);
+        assert.deepEqual(error.problems.map((p) => p.option).sort(), badOnes.map(([, , option]) => option).sort());
+        assert.equal(error.option, error.problems[0]!.option);
+        if (badOnes.length > 1) assert.match(error.message, new RegExp(`^koa-qsession: ${badOnes.length} options are wrong:`));
+      }),
+      { seed: 24, numRuns: 150 },
+    );
+  });
+
+  it('onConflict, lock and isWriter are known options', () => {
     for (const options of [{ onConflict: 'fail' }, { lock: true }, { isWriter: () => true }]) {
       const middleware = qsession({ type: 'memory', ...options } as QSessionOptions);
       void middleware.close();
