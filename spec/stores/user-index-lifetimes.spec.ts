@@ -58,7 +58,7 @@ function recordingAdds(store: SessionStore): { store: SessionStore; adds: number
   return { store: wrapped, adds };
 }
 
-/** /login/:user[?ms=<this session's own lifetime>], /read, /set/:key. */
+/** /login/:user[?ms=<this session's own lifetime>], /read, /set/:key, /touch (session.touch(), nothing written). */
 async function app(options: QSessionOptions) {
   const sessions = qsession({ userKey: 'user_id', lifetime: SHORT, ...options });
   const koa = new Koa();
@@ -72,6 +72,8 @@ async function app(options: QSessionOptions) {
       if (typeof ctx.query.ms === 'string') session.cookie.maxAge = Number(ctx.query.ms);
     } else if (route === 'set') {
       session.set(arg, String(Date.now()));
+    } else if (route === 'touch') {
+      session.touch();
     }
     ctx.body = JSON.stringify({ user: session.user_id ?? null });
   });
@@ -142,6 +144,23 @@ for (const [name, make] of stores) {
       }
       await sleep(SHORT / 2);
       // Past the login's own idle TTL, but alive through the writes.
+      assert.equal(await sessions.destroyUserSessions('ann'), 1);
+      assert.equal((await laptop.get('/read')).text, '{"user":null}');
+    });
+
+    // The lifecycle's touch path (core/commit.ts) restarts the session's TTL and does not call the
+    // index upkeep yet; UserIndexUpkeep.touched() is ready for it. Memory and filesystem pass anyway
+    // (their index follows the sessions themselves); Redis needs the call.
+    const todo = name === 'redis' ? 'needs the lifecycle to call users.touched() after store.touch (issue 25 report)' : undefined;
+    it('session.touch() without a write: the index entry lives as long as the session', { todo }, async () => {
+      const { sessions, device } = await app({ store: await make() });
+      const laptop = device();
+      await laptop.get('/login/ann');
+      for (let i = 0; i < 3; i++) {
+        await sleep(SHORT / 2);
+        await laptop.get('/touch');
+      }
+      await sleep(SHORT / 2);
       assert.equal(await sessions.destroyUserSessions('ann'), 1);
       assert.equal((await laptop.get('/read')).text, '{"user":null}');
     });

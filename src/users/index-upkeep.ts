@@ -74,6 +74,17 @@ export class UserIndexUpkeep implements SessionIndexHooks {
     return typeof created === 'number' && Number.isFinite(created) ? Math.max(1, Math.ceil(created * 1000 + maxAge - Date.now())) : undefined;
   }
 
+  /**
+   * `session.touch()` restarted the session's TTL without a write: its index entry follows, or it
+   * could expire first. With `maxAge` the entry already lasts until the absolute timeout.
+   * (For the lifecycle's touch path; see SessionIndexHooks.)
+   */
+  async touched(record: SessionRecord, key: string, ttlMs: number): Promise<void> {
+    const user = this.loadedUsers.get(record);
+    if (user === undefined || this.untilMaxAge(record) !== undefined) return;
+    await this.call('index add', this.index.add(userIndexKey(this.options.keyPrefix, user), key, ttlMs), record.budget);
+  }
+
   /** Session ids deleted from the store leave the index of the user the session was loaded with. */
   async removed(record: SessionRecord, ids: readonly string[]): Promise<void> {
     const user = this.loadedUsers.get(record);
