@@ -69,7 +69,8 @@ describe('KeyedQueue (per-key serialisation, stores/keyed-queue.ts)', () => {
     const next = queue.run('k', async () => (ran = true));
     await sleep(5);
     assert.equal(ran, false, 'still held');
-    await next;
+    // The hold timer is unref'd (it never keeps a process alive): a ref'd sleep keeps this one up.
+    await Promise.all([next, sleep(80)]);
     assert.equal(ran, true, 'ran after holdMs, the first call still pending');
     hung.finish();
   });
