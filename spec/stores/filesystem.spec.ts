@@ -91,12 +91,15 @@ describe('FilesystemStore', () => {
     assert.deepEqual(readdirSync(dir.path).filter((name) => name.startsWith('.tmp-') || name.endsWith('.lock')), [], 'no temp or lock files left');
   });
 
-  it('parallel requests on one session through the app all save (compare-and-set, merged)', async () => {
+  it('parallel requests on one session setting one key through the app: one lands, the others are refused (409), none half-written', async () => {
     const app = await startSessionApp({ type: 'filesystem', directory: dir.path });
     try {
       const { id } = await app.request('/set?v=start');
+      // GETs never wait for each other: the compare-and-set decides, and a key another request changed
+      // meanwhile is a conflict (SessionConflictError), never a silent overwrite.
       const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => app.request(`/set?v=${i}`, id)));
-      assert.deepEqual(responses.map((r) => r.status), responses.map(() => 200));
+      assert.deepEqual(responses.filter((r) => r.status !== 200 && r.status !== 409), []);
+      assert.ok(responses.some((r) => r.status === 200));
       assert.match((await app.request('/get', id)).body, /^\d+$/);
     } finally {
       await app.close();
@@ -139,6 +142,20 @@ describe('FilesystemStore', () => {
     assert.deepEqual(await index.list('user:1'), ['u1']);
     await store.delete('u1');
     assert.deepEqual(await index.list('user:1'), []);
+  });
+
+  it('the user index file lives as long as its longest-lived session, whatever TTL its entries were given', async () => {
+    const index = store.userIndex;
+    await store.create('remembered', 'a', 60_000);
+    // An entry with a TTL shorter than its session (a TTL restarted without a re-add), then a short session.
+    await index.add('user:2', 'remembered', 100);
+    await store.create('brief', 'b', 100);
+    await index.add('user:2', 'brief', 100);
+    const indexFile = store.pathOf('user:2', 'u');
+    assert.ok(statSync(indexFile).mtimeMs >= statSync(store.pathOf('remembered')).mtimeMs, 'the index expires no sooner than the long session');
+    await sleep(200);
+    await store.sweep();
+    assert.deepEqual(await index.list('user:2'), ['remembered'], 'the sweep kept the index; the short session is gone from it');
   });
 });
 
