@@ -9,18 +9,20 @@
 //
 // RUNTIME_SPECS (override: QSESSION_RUNTIME_SPECS, comma separated) are the specs whose outcome can
 // differ between Node lines: AsyncLocalStorage and Koa's storage (spec/runtime), the request
-// lifecycle and the middleware (spec/core, spec/koa), the serializers (Buffer, v8, JSON details),
+// lifecycle and the middleware (spec/core, spec/koa), the serializers (Buffer, v8, JSON details, the
+// engine's own JSON.parse: spec/serializers/runtime-json*, issue 23),
 // the memory, Redis and filesystem stores (timers, sockets, fs), and the packed tarball as users load it. The rest
 // (option parsing, docs, browsers, fuzzing, the other stores' fault drills) is runtime-independent
 // in what it tests and runs once, on the line CI runs in full.
 //
 // Bun runs the specs whose path contains one of BUN_SPECS (override: QSESSION_BUN_SPECS): the store
-// contracts, the lifecycle, Bun's own Redis store, the runtime checks and the packed tarball. The
-// rest either test Node-only APIs or add nothing on a second runtime.
+// contracts, the lifecycle, Bun's own Redis store, the runtime checks, the guard against runtime
+// JSON.parse defects (spec/serializers/runtime-json*) and the packed tarball. The rest either test
+// Node-only APIs or add nothing on a second runtime.
 import { spawnSync } from 'node:child_process';
 import { ensureRuntimes, RUNTIME_VERSIONS } from './runtimes.mjs';
 
-const BUN_SPECS = (process.env.QSESSION_BUN_SPECS ?? 'spec/stores/,spec/bun/,spec/runtime/,lifecycle,spec/package/').split(',');
+const BUN_SPECS = (process.env.QSESSION_BUN_SPECS ?? 'spec/stores/,spec/bun/,spec/runtime/,lifecycle,spec/serializers/runtime-json,spec/package/').split(',');
 // Substrings of spec paths; 'spec/koa' also matches spec/koa2.spec.ts (Koa 2), which belongs here.
 const RUNTIME_SPECS = (
   process.env.QSESSION_RUNTIME_SPECS ??
