@@ -56,4 +56,18 @@ describe('sharing a Redis with a Flask-Session app', () => {
     assert.equal(await digest(), stored, 'the pickled entry is untouched');
     assert.equal((await browser.get(`${pickled.url}/whoami`)).status, 200, 'still logged in on the Flask app');
   });
+
+  it("with Flask-Session's default (pickle): a Koa handler that writes is refused (409), and the Flask user stays logged in", async () => {
+    const browser = new SharedBrowser();
+    assert.equal((await browser.get(`${pickled.url}/login`)).status, 200, pickled.output());
+    const id = browser.cookie!;
+    const digest = () => cli('EVAL', "return redis.sha1hex(redis.call('GET', KEYS[1]) or '')", '1', `session:${id}`);
+    const stored = await digest();
+    const reply = await browser.get(`${koa.url}/visit`);
+    assert.equal(reply.status, 409, 'SessionForeignError: the session is another app\'s');
+    assert.deepEqual(reply.setCookies, [], 'the Flask app\'s cookie is not replaced');
+    assert.equal(browser.cookie, id);
+    assert.equal(await digest(), stored, 'the pickled entry is untouched');
+    assert.equal((await browser.get(`${pickled.url}/whoami`)).status, 200, 'still logged in on the Flask app');
+  });
 });

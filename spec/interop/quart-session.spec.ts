@@ -99,6 +99,12 @@ describe('sharing a Redis with a Quart-Session app', () => {
     const event = koa.decodeErrors.at(-1)!;
     assert.match(event.session, /^[A-Za-z0-9_-]{12}$/);
     assert.ok(!JSON.stringify(event).includes(id) && !event.error.message.includes(id), 'the event never carries the id');
+
+    // A handler that writes is refused (SessionForeignError, 409): no new session, no cookie replaced.
+    const write = await browser.get(`${koa.url}/visit`);
+    assert.equal(write.status, 409);
+    assert.deepEqual(write.setCookies, []);
+    assert.equal(await digest(), stored, 'still untouched after a write was tried');
   });
 
   it("a cookie of another shape never reaches Redis and is cleared", async () => {

@@ -40,6 +40,8 @@ describe('debug logging (NODE_DEBUG=koa-qsession)', () => {
   });
 
   it('is silent when off', async () => {
-    assert.equal((await runApp(undefined)).log, '');
+    // Node 24.21's JSON.parse defect is reported once whatever the debug setting (docs/runtimes-and-packaging.md).
+    const log = (await runApp(undefined)).log.split('\n').filter((line) => line !== '' && !/QSESSION_RUNTIME_JSON|--trace-warnings/.test(line));
+    assert.deepEqual(log, []);
   });
 });

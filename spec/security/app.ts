@@ -7,7 +7,8 @@ import { MemoryStore, qsession, session, type QSessionOptions, type ReplaceResul
 import { parseSetCookie, serve, type Served } from '../support/http.js';
 
 export const ID = /^[A-Za-z0-9_-]{43}$/;
-const SESSION_KEY = /^session:[A-Za-z0-9_-]{43}$/;
+// A session key, or the core's own markers beside one (core/retired.ts, the `lock` lease in core/session-line.ts).
+const SESSION_KEY = /^session:[A-Za-z0-9_-]{43}(:retired|:lock)?$/;
 const USER_KEY = /^session:user:[0-9a-f]{64}$/;
 
 /** A real MemoryStore that records each call and every key that did not have a valid shape. */

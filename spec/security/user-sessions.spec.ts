@@ -74,12 +74,13 @@ describe('per-user sessions (userKey)', () => {
     await active.get('/login/ann');
     rolling.store.reset();
     await active.get('/read');
-    assert.deepEqual(rolling.store.calls, ['get+touch', 'index.add'], 'rolling without maxAge: reads renew the index entry too');
+    // The last get: is the id retired (core/retired.ts)? Asked before a rolling read re-sends the cookie.
+    assert.deepEqual(rolling.store.calls, ['get+touch', 'index.add', 'get'], 'rolling without maxAge: reads renew the index entry too');
     const anonymous = rolling.client();
     await anonymous.get('/set/a');
     rolling.store.reset();
     await anonymous.get('/read');
-    assert.deepEqual(rolling.store.calls, ['get+touch'], 'only sessions that hold a user');
+    assert.deepEqual(rolling.store.calls, ['get+touch', 'get'], 'only sessions that hold a user');
   });
 
   it('a user id is never part of a store key, whatever it holds', async () => {

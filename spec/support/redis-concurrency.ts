@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { SessionStore } from 'koa-qsession';
+import { SessionConflictError, type SessionStore } from 'koa-qsession';
 import type { ContractSubject } from './store-contract.js';
 import { lifecycleOn, OK, startApp, type TestApp } from './redis-app.js';
 import type { Lifecycle } from '../../src/core/lifecycle.js';
@@ -53,14 +53,15 @@ export function concurrencyCases(name: string, open: () => Promise<ContractSubje
       assert.deepEqual(data, { base: 1, k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5 });
     });
 
-    it('the same key: the last writer wins', async () => {
+    it('the same key changed by two requests: the later one is refused (409), nothing of it stored', async () => {
       const id = await stored({ color: 'red' });
       const [a, b] = [await lifecycle.open(id), await lifecycle.open(id)];
       a.session.color = 'green';
       b.session.color = 'blue';
+      b.session.size = 'xl';
       await lifecycle.commit(a, OK);
-      await lifecycle.commit(b, OK);
-      assert.equal((await lifecycle.open(id)).session.color, 'blue');
+      await assert.rejects(Promise.resolve(lifecycle.commit(b, OK)), (error: unknown) => error instanceof SessionConflictError && error.keys.join() === 'color');
+      assert.deepEqual({ ...(await lifecycle.open(id)).session.toJSON() }, { color: 'green' });
     });
 
     it('a session destroyed by one request is not recreated by a slower one', async () => {
@@ -69,7 +70,8 @@ export function concurrencyCases(name: string, open: () => Promise<ContractSubje
       logout.session.destroy();
       assert.deepEqual(await lifecycle.commit(logout, OK), { kind: 'clear' });
       slow.session.cart = ['apple'];
-      assert.deepEqual(await lifecycle.commit(slow, OK), { kind: 'none' });
+      // Refused (409: the session ended while it ran), and no cookie either.
+      await assert.rejects(Promise.resolve(lifecycle.commit(slow, OK)), (error: unknown) => error instanceof SessionConflictError && error.reason === 'gone');
       assert.equal(await store.get('session:' + id), null);
     });
 
@@ -82,12 +84,15 @@ export function concurrencyCases(name: string, open: () => Promise<ContractSubje
       const newId = (action as { id: string }).id;
       assert.notEqual(newId, oldId);
       assert.equal(await store.get('session:' + oldId), null);
-      assert.equal((await lifecycle.open(oldId)).isNew, true);
+      const late = await lifecycle.open(oldId);
+      assert.equal(late.isNew, true);
+      // Sent before the login answered: no cookie (clearing it would log the browser out of the session
+      // the login just made), and nothing stored.
+      assert.deepEqual(await lifecycle.commit(late, OK), { kind: 'none' });
       assert.deepEqual({ ...(await lifecycle.open(newId)).session.toJSON() }, { user: 'ann' });
-      // A request that loaded the old id before the login cannot bring it back.
+      // A request that loaded the old id before the login cannot bring it back: refused, 409.
       inFlight.session.late = true;
-      // No cookie: clearing it would log the browser out of the session the login just made.
-      assert.deepEqual(await lifecycle.commit(inFlight, OK), { kind: 'none' });
+      await assert.rejects(Promise.resolve(lifecycle.commit(inFlight, OK)), (error: unknown) => error instanceof SessionConflictError && error.reason === 'gone');
       assert.equal(await store.get('session:' + oldId), null);
     });
 
@@ -117,7 +122,7 @@ export function concurrencyCases(name: string, open: () => Promise<ContractSubje
         assert.equal((await app.request('/destroy', id)).cookie, '');
         app.releaseSlow();
         const late = await slow;
-        assert.equal(late.status, 200);
+        assert.equal(late.status, 409, 'its change belonged to the session the logout ended');
         assert.equal(late.cookie, undefined, 'the slow request leaves the cookie to the request that destroyed the session');
         assert.equal(await store.get('session:' + id), null);
         assert.deepEqual(JSON.parse((await app.request('/dump', id)).body), {});

@@ -77,7 +77,7 @@ export class SessionCommitter {
   private async resend(record: SessionRecord): Promise<Action> {
     const id = record.id;
     try {
-      if (await this.parts.retired.has(this.parts.options.keyPrefix + id, record.budget)) return NONE;
+      if ((await this.parts.retired.of(this.parts.options.keyPrefix + id, record.budget)) !== undefined) return NONE;
     } catch (error) {
       // Only a refresh was at stake: the request still answers, without the cookie.
       if (error instanceof SessionStoreError) this.parts.events.emit('store-error', { error });
@@ -282,7 +282,8 @@ export class SessionCommitter {
   private async retire(record: SessionRecord): Promise<void> {
     const retired = record.retiredIds.splice(0);
     if (retired.length === 0) return;
-    for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, record.budget);
+    const how = record.destroyed ? 'destroyed' : 'regenerated';
+    for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, how, record.budget);
     await this.parts.users?.removed(record, retired);
   }
 }

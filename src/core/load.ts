@@ -65,12 +65,12 @@ export class SessionLoader {
     const { address } = context;
     const stored = handedOver ?? (await guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget));
     if (stored === null) {
-      // Retired a moment ago (a login or logout of the same browser answered while this request was
-      // on its way): its cookie is the newer one, so this request sends none and stores nothing.
-      const retired = await this.parts.retired.has(key, budget);
-      if (debugEnabled) debug('cookie refused: session %s is not in the store (%s); a fresh session', idLabel(id), retired ? 'retired a moment ago' : 'expired or deleted');
-      const record = this.fresh(!retired, address, budget);
-      if (retired) record.supersede();
+      // Regenerated a moment ago (a login of the same browser answered while this request was on its
+      // way): the browser's cookie is the newer one, so this request sends none and stores nothing.
+      const superseded = (await this.parts.retired.of(key, budget)) === 'regenerated';
+      if (debugEnabled) debug('cookie refused: session %s is not in the store (%s); a fresh session', idLabel(id), superseded ? 'regenerated a moment ago' : 'expired or deleted');
+      const record = this.fresh(!superseded, address, budget);
+      if (superseded) record.supersede();
       return record;
     }
     let members: Array<[string, unknown]>;

@@ -2,9 +2,9 @@ import type { SessionStore } from '../stores/store.js';
 import type { StoreBudget, StoreCall } from './store-call.js';
 
 /**
- * "This id was retired a moment ago" (a login's `regenerate()`, a logout's `destroy()`, a session
- * refused on load), known to every process: a short-lived marker in the store beside the session,
- * `<key>:retired`, written before the session is deleted.
+ * "This id was retired a moment ago" (a login's `regenerate()`, a logout's `destroy()`), known to
+ * every process: a short-lived marker in the store beside the session, `<key>:retired`, written
+ * before the session is deleted, holding how it ended.
  *
  * Why: a request of the same browser that was sent before the login answered (a page's other
  * requests, a slow one) may reach any worker after the login. If it found the session missing and
@@ -20,7 +20,15 @@ const SUFFIX = ':retired';
  * longer: a browser that still sends a retired id (its logout's answer never reached it) gets no
  * cookie and cannot store a session until the marker is gone.
  */
-export const RETIRED_TTL_MS = 60_000;
+export const RETIRED_TTL_MS = 30_000;
+
+/**
+ * `regenerated`: the browser holds (or is about to get) a newer id, which nothing may replace: a
+ * request with the old one stores nothing and sends no cookie. `destroyed`: a logout; the browser
+ * holds no cookie any more, so a request with the old one may start a new session as usual, but
+ * the old id is never re-sent.
+ */
+export type Retirement = 'regenerated' | 'destroyed';
 
 export class RetiredIds {
   constructor(
@@ -29,13 +37,15 @@ export class RetiredIds {
   ) {}
 
   /** Marks `key` retired, then deletes it: a request that misses the session then finds the marker. */
-  async retire(key: string, budget: StoreBudget): Promise<void> {
-    await this.guard('create', this.store.create(key + SUFFIX, '1', RETIRED_TTL_MS), budget);
+  async retire(key: string, how: Retirement, budget: StoreBudget): Promise<void> {
+    await this.guard('create', this.store.create(key + SUFFIX, how, RETIRED_TTL_MS), budget);
     await this.guard('delete', this.store.delete(key), budget);
   }
 
-  /** Whether `key` was retired within RETIRED_TTL_MS. */
-  async has(key: string, budget: StoreBudget): Promise<boolean> {
-    return (await this.guard('get', this.store.get(key + SUFFIX), budget)) !== null;
+  /** How `key` was retired within RETIRED_TTL_MS, or undefined. */
+  async of(key: string, budget: StoreBudget): Promise<Retirement | undefined> {
+    const marker = await this.guard('get', this.store.get(key + SUFFIX), budget);
+    if (marker === null) return undefined;
+    return (typeof marker === 'string' ? marker : Buffer.from(marker).toString()) === 'destroyed' ? 'destroyed' : 'regenerated';
   }
 }

@@ -167,7 +167,7 @@ export class SessionLines {
     if (turn.lease) return turn; // handed down the line
     const { store, guard, leaseTtl } = this.deps;
     const lease: Lease = { key: `${turn.key}:lock`, token: randomBytes(12).toString('base64url') };
-    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+    for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
       if (await guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget)) {
         turn.lease = lease;
         return turn;

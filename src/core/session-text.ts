@@ -5,7 +5,7 @@ import { putMember, REMOVED } from './record.js';
 
 /**
  * A session's stored value as members: requests' changes applied on top of a value another request
- * stored (the conflict merge, the save queue's batches), and members assembled into what the store
+ * stored (the conflict merge on save), and members assembled into what the store
  * keeps, within `maxSize`. Members no change names stay exactly as stored (raw form, see EntryCodec).
  */
 export class SessionText {

@@ -1,0 +1,115 @@
+/**
+ * The line of a session's writers (core/session-line.ts) on its own: one writer costs one map entry
+ * and no promise; writers go in arrival order, each starting from the value the one before left; a
+ * writer waits at most `turnWait`; the store lease of option `lock` is taken by the head of the line,
+ * handed down it, and released once the last write lands.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryStore } from 'koa-qsession';
+import { Handover, SessionLines, type Turn } from '../../src/core/session-line.js';
+import { boundedStoreCall, newStoreBudget } from '../../src/core/store-call.js';
+
+function lines(waitMs: number, leaseTtl?: number, store = new MemoryStore()) {
+  return { store, lines: new SessionLines({ waitMs, store, guard: boundedStoreCall('memory', 1000), leaseTtl }) };
+}
+
+describe('the line of a session\'s writers', () => {
+  it('a lone writer gets its turn at once, with no promise, and leaves nothing behind', () => {
+    const { lines: l } = lines(1000);
+    const turn = l.enter('session:a', newStoreBudget());
+    assert.ok(!(turn instanceof Promise));
+    assert.equal(turn.from, undefined);
+    assert.equal(l.leave(turn, undefined), undefined);
+    assert.equal((l as unknown as { lines: Map<string, unknown> }).lines.size, 0);
+  });
+
+  it('writers go in arrival order, each starting from the value the one before left', async () => {
+    const { lines: l } = lines(1000);
+    const first = l.enter('session:a', newStoreBudget()) as Turn;
+    const order: string[] = [];
+    const second = (l.enter('session:a', newStoreBudget()) as Promise<Turn>).then((turn) => (order.push('second'), turn));
+    const third = (l.enter('session:a', newStoreBudget()) as Promise<Turn>).then((turn) => (order.push('third'), turn));
+    await sleep(5);
+    assert.deepEqual(order, []);
+    const left = new Handover('v1', undefined);
+    l.leave(first, left);
+    const held = await second;
+    assert.equal(held.from, left);
+    await sleep(5);
+    assert.deepEqual(order, ['second']);
+    l.leave(held, new Handover('v2', undefined));
+    assert.equal((await third).from?.value, 'v2');
+  });
+
+  it('a save still in flight when its writer leaves is where a writer that comes before it lands starts', async () => {
+    const { lines: l } = lines(1000);
+    const first = l.enter('session:a', newStoreBudget()) as Turn;
+    let land!: () => void;
+    const left = new Handover('v1', new Promise<void>((resolve) => (land = resolve)));
+    l.leave(first, left);
+    const late = l.enter('session:a', newStoreBudget()) as Turn;
+    assert.equal(late.from, left);
+    l.leave(late, late.from);
+    land();
+    l.settled('session:a', left);
+    const after = l.enter('session:a', newStoreBudget()) as Turn;
+    assert.equal(after.from, undefined, 'once it landed, the next writer reads the store');
+  });
+
+  it('nobody waits longer than turnWait: then it goes ahead in parallel, from what the holder started from', async () => {
+    const { lines: l } = lines(40);
+    const slow = l.enter('session:a', newStoreBudget()) as Turn;
+    const started = Date.now();
+    const next = await (l.enter('session:a', newStoreBudget()) as Promise<Turn>);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 35, `waited ${waited} ms`);
+    assert.equal(next.from, undefined);
+    // The slow holder leaving later hands nothing to the one that went ahead.
+    l.leave(slow, new Handover('late', undefined));
+    l.leave(next, undefined);
+    assert.equal((l as unknown as { lines: Map<string, unknown> }).lines.size, 0);
+  });
+
+  it('turnWait 0: nobody waits', () => {
+    const { lines: l } = lines(0);
+    const a = l.enter('session:a', newStoreBudget());
+    const b = l.enter('session:a', newStoreBudget());
+    assert.ok(!(a instanceof Promise) && !(b instanceof Promise));
+  });
+
+  it('lock: the head takes the store lease, hands it down the line, and the last one releases it after its save', async () => {
+    const { lines: l, store } = lines(1000, 5000);
+    const first = await l.enter('session:a', newStoreBudget());
+    assert.ok(first.lease);
+    const token = first.lease.token;
+    assert.equal(await store.get('session:a:lock'), token);
+    const second = l.enter('session:a', newStoreBudget()) as Promise<Turn>;
+    l.leave(first, new Handover('v1', undefined));
+    const held = await second;
+    assert.equal(held.lease?.token, token, 'handed down, not taken again');
+    let land!: () => void;
+    const released = l.leave(held, new Handover('v2', new Promise<void>((resolve) => (land = resolve))));
+    assert.ok(released);
+    assert.notEqual(await store.get('session:a:lock'), null, 'held until the save lands');
+    land();
+    await released;
+    assert.equal(await store.get('session:a:lock'), null);
+  });
+
+  it('lock: a writer of another process waits for the lease, and goes ahead without it at turnWait', async () => {
+    const store = new MemoryStore();
+    const a = lines(1000, 5000, store).lines;
+    const b = lines(60, 5000, store).lines;
+    const holder = await a.enter('session:a', newStoreBudget());
+    const started = Date.now();
+    const other = await b.enter('session:a', newStoreBudget());
+    assert.equal(other.lease, undefined);
+    assert.ok(Date.now() - started >= 55);
+    await a.leave(holder, undefined);
+    const again = await b.enter('session:a', newStoreBudget());
+    assert.ok(again.lease, 'free again once released');
+    await b.leave(again, undefined);
+  });
+});
