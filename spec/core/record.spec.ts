@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionUsageError } from 'koa-qsession';
 import { taggedJsonSerializer } from 'koa-qsession';
-import { entryCodecFor } from '../../src/core/entry-codec.js';
+import { entryCodecFor } from '../../src/serializers/entry-codec.js';
 import { SessionRecord } from '../../src/core/record.js';
 
 let n = 0;

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore } from 'koa-qsession';
 import { Handover, SessionLines, type Turn } from '../../src/core/session-line.js';
-import { boundedStoreCall, newStoreBudget } from '../../src/core/store-call.js';
+import { boundedStoreCall, StoreBudget } from '../../src/core/store-call.js';
 
 function lines(waitMs: number, leaseTtl?: number, store = new MemoryStore()) {
   return { store, lines: new SessionLines({ waitMs, store, guard: boundedStoreCall('memory', 1000), leaseTtl }) };
@@ -18,7 +18,7 @@ function lines(waitMs: number, leaseTtl?: number, store = new MemoryStore()) {
 describe('the line of a session\'s writers', () => {
   it('a lone writer gets its turn at once, with no promise, and leaves nothing behind', () => {
     const { lines: l } = lines(1000);
-    const turn = l.enter('session:a', newStoreBudget());
+    const turn = l.enter('session:a', new StoreBudget());
     assert.ok(!(turn instanceof Promise));
     assert.equal(turn.from, undefined);
     assert.equal(l.leave(turn, undefined), undefined);
@@ -27,10 +27,10 @@ describe('the line of a session\'s writers', () => {
 
   it('writers go in arrival order, each starting from the value the one before left', async () => {
     const { lines: l } = lines(1000);
-    const first = l.enter('session:a', newStoreBudget()) as Turn;
+    const first = l.enter('session:a', new StoreBudget()) as Turn;
     const order: string[] = [];
-    const second = (l.enter('session:a', newStoreBudget()) as Promise<Turn>).then((turn) => (order.push('second'), turn));
-    const third = (l.enter('session:a', newStoreBudget()) as Promise<Turn>).then((turn) => (order.push('third'), turn));
+    const second = (l.enter('session:a', new StoreBudget()) as Promise<Turn>).then((turn) => (order.push('second'), turn));
+    const third = (l.enter('session:a', new StoreBudget()) as Promise<Turn>).then((turn) => (order.push('third'), turn));
     await sleep(5);
     assert.deepEqual(order, []);
     const left = new Handover('v1', undefined);
@@ -45,24 +45,24 @@ describe('the line of a session\'s writers', () => {
 
   it('a save still in flight when its writer leaves is where a writer that comes before it lands starts', async () => {
     const { lines: l } = lines(1000);
-    const first = l.enter('session:a', newStoreBudget()) as Turn;
+    const first = l.enter('session:a', new StoreBudget()) as Turn;
     let land!: () => void;
     const left = new Handover('v1', new Promise<void>((resolve) => (land = resolve)));
     l.leave(first, left);
-    const late = l.enter('session:a', newStoreBudget()) as Turn;
+    const late = l.enter('session:a', new StoreBudget()) as Turn;
     assert.equal(late.from, left);
     l.leave(late, late.from);
     land();
     l.settled('session:a', left);
-    const after = l.enter('session:a', newStoreBudget()) as Turn;
+    const after = l.enter('session:a', new StoreBudget()) as Turn;
     assert.equal(after.from, undefined, 'once it landed, the next writer reads the store');
   });
 
   it('nobody waits longer than turnWait: then it goes ahead in parallel, from what the holder started from', async () => {
     const { lines: l } = lines(40);
-    const slow = l.enter('session:a', newStoreBudget()) as Turn;
+    const slow = l.enter('session:a', new StoreBudget()) as Turn;
     const started = Date.now();
-    const next = await (l.enter('session:a', newStoreBudget()) as Promise<Turn>);
+    const next = await (l.enter('session:a', new StoreBudget()) as Promise<Turn>);
     const waited = Date.now() - started;
     assert.ok(waited >= 35, `waited ${waited} ms`);
     assert.equal(next.from, undefined);
@@ -74,18 +74,18 @@ describe('the line of a session\'s writers', () => {
 
   it('turnWait 0: nobody waits', () => {
     const { lines: l } = lines(0);
-    const a = l.enter('session:a', newStoreBudget());
-    const b = l.enter('session:a', newStoreBudget());
+    const a = l.enter('session:a', new StoreBudget());
+    const b = l.enter('session:a', new StoreBudget());
     assert.ok(!(a instanceof Promise) && !(b instanceof Promise));
   });
 
   it('lock: the head takes the store lease, hands it down the line, and the last one releases it after its save', async () => {
     const { lines: l, store } = lines(1000, 5000);
-    const first = await l.enter('session:a', newStoreBudget());
+    const first = await l.enter('session:a', new StoreBudget());
     assert.ok(first.lease);
     const token = first.lease.token;
     assert.equal(await store.get('session:a:lock'), token);
-    const second = l.enter('session:a', newStoreBudget()) as Promise<Turn>;
+    const second = l.enter('session:a', new StoreBudget()) as Promise<Turn>;
     l.leave(first, new Handover('v1', undefined));
     const held = await second;
     assert.equal(held.lease?.token, token, 'handed down, not taken again');
@@ -102,13 +102,13 @@ describe('the line of a session\'s writers', () => {
     const store = new MemoryStore();
     const a = lines(1000, 5000, store).lines;
     const b = lines(60, 5000, store).lines;
-    const holder = await a.enter('session:a', newStoreBudget());
+    const holder = await a.enter('session:a', new StoreBudget());
     const started = Date.now();
-    const other = await b.enter('session:a', newStoreBudget());
+    const other = await b.enter('session:a', new StoreBudget());
     assert.equal(other.lease, undefined);
     assert.ok(Date.now() - started >= 55);
     await a.leave(holder, undefined);
-    const again = await b.enter('session:a', newStoreBudget());
+    const again = await b.enter('session:a', new StoreBudget());
     assert.ok(again.lease, 'free again once released');
     await b.leave(again, undefined);
   });

@@ -279,8 +279,8 @@ describe('qsession middleware over HTTP', () => {
     assert.equal(await store.inner.get(`session:${id}`), null);
   });
 
-  // The next two: `turnWait: 0`, so the requests overlap as they do from two processes (with turns, the
-  // second would wait for the first: spec/core/turns.spec.ts).
+  // The next two: `turnWait: 0`, so the requests overlap as they do from two processes (otherwise a
+  // writer's save waits for the one ahead of it: spec/core/session-line.spec.ts).
   it('two overlapping requests that change different keys both keep their change', async () => {
     const { client } = await start({ turnWait: 0 });
     const browser = client();

@@ -151,8 +151,7 @@ for (const [name, make] of stores) {
     // The lifecycle's touch path (core/commit.ts) restarts the session's TTL and does not call the
     // index upkeep yet; UserIndexUpkeep.touched() is ready for it. Memory and filesystem pass anyway
     // (their index follows the sessions themselves); Redis needs the call.
-    const todo = name === 'redis' ? 'needs the lifecycle to call users.touched() after store.touch (issue 25 report)' : undefined;
-    it('session.touch() without a write: the index entry lives as long as the session', { todo }, async () => {
+    it('session.touch() without a write: the index entry lives as long as the session', async () => {
       const { sessions, device } = await app({ store: await make() });
       const laptop = device();
       await laptop.get('/login/ann');

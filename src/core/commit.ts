@@ -126,7 +126,10 @@ export class SessionCommitter {
   /** `session.touch()` on a session with nothing to write: restart its TTL, re-send its cookie. */
   private async touch(record: SessionRecord): Promise<Action> {
     const { guard, store, options } = this.parts;
-    await guard('touch', store.touch(options.keyPrefix + record.id, this.parts.ttlFor(record)), record.budget);
+    const key = options.keyPrefix + record.id;
+    const ttlMs = this.parts.ttlFor(record);
+    await guard('touch', store.touch(key, ttlMs), record.budget);
+    await this.parts.users?.touched(record, key, ttlMs);
     return this.resend(record);
   }
 

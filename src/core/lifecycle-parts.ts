@@ -1,12 +1,12 @@
 import type { ResolvedOptions } from '../config/options.js';
 import type { Serializer } from '../serializers/serializer.js';
 import type { SessionStore } from '../stores/store.js';
-import type { EntryCodec } from './entry-codec.js';
+import type { EntryCodec } from '../serializers/entry-codec.js';
 import type { SessionEvents } from './events.js';
 import type { SessionRecord } from './record.js';
 import type { RetiredIds } from './retired.js';
 import type { SessionLines } from './session-line.js';
-import type { SessionText } from './session-text.js';
+import type { SessionText } from '../serializers/session-text.js';
 import type { StoreCall } from './store-call.js';
 
 /** The types the two halves of a request (core/load.ts, core/commit.ts) and their users share. */
@@ -40,6 +40,8 @@ export interface SessionIndexHooks {
   /** The user this write will be indexed under; throws (before anything is stored) on a bad one. */
   userToIndex(record: SessionRecord): unknown;
   written(record: SessionRecord, user: unknown, created: boolean, ttlMs: number): Promise<void>;
+  /** `session.touch()` restarted the session's TTL: its index entry must live as long. */
+  touched(record: SessionRecord, key: string, ttlMs: number): Promise<void>;
   removed(record: SessionRecord, ids: readonly string[]): Promise<void>;
 }
 

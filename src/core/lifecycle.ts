@@ -1,5 +1,5 @@
 import { SessionCommitter } from './commit.js';
-import { entryCodecFor } from './entry-codec.js';
+import { entryCodecFor } from '../serializers/entry-codec.js';
 import { makeIdGenerator, makeIdValidator } from './id.js';
 import type { CookieDecision, LifecycleDeps, LifecycleParts, OpenContext, RequestOutcome } from './lifecycle-parts.js';
 import { SessionLoader } from './load.js';
@@ -7,7 +7,7 @@ import { metaOf } from './metadata.js';
 import type { SessionRecord } from './record.js';
 import { RetiredIds } from './retired.js';
 import { SessionLines } from './session-line.js';
-import { SessionText } from './session-text.js';
+import { SessionText } from '../serializers/session-text.js';
 import { boundedStoreCall, type StoreBudget } from './store-call.js';
 
 export type { CookieDecision, LifecycleDeps, LifecycleParts, OpenContext, RequestOutcome, SessionIndexHooks } from './lifecycle-parts.js';

@@ -6,7 +6,7 @@ import { metaOf, nowSeconds, pastMaxAge } from './metadata.js';
 import { pinMatches } from './pin-rule.js';
 import { SessionRecord } from './record.js';
 import { idLabel } from './signing.js';
-import { newStoreBudget, type StoreBudget } from './store-call.js';
+import { StoreBudget } from './store-call.js';
 import type { Turn } from './session-line.js';
 
 /**
@@ -38,7 +38,7 @@ export class SessionLoader {
   /** A writer first takes its turn in the session's line (see session-line.ts); a reader goes straight on. */
   private async load(id: string, context: OpenContext): Promise<SessionRecord> {
     const key = this.parts.options.keyPrefix + id;
-    const budget = newStoreBudget();
+    const budget = new StoreBudget();
     let turn: Turn | undefined;
     if (context.writer) {
       const entered = this.parts.lines.enter(key, budget);

@@ -1,12 +1,7 @@
 /** Quart-Session's metadata rules: the keys it keeps in the stored dict beside the data. */
 
-/**
- * Keys Quart-Session keeps in the stored dict for itself; never visible as data. `_created`
- * (option `maxAge`) and `_lifetime` (a session's own idle lifetime, in seconds) are ours: written
- * only when used, so a session that uses neither is byte-identical to Quart's. A Quart app reading
- * one sees it as an ordinary data key and writes it back unchanged.
- */
-export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created', '_lifetime']);
+export { METADATA_KEYS } from '../serializers/session-text.js';
+import { METADATA_KEYS } from '../serializers/session-text.js';
 
 /** A session's idle lifetime in ms: its stored `_lifetime` (seconds) when valid, else `fallback`. */
 export function lifetimeOf(metadata: Record<string, unknown>, fallback: number): number {

@@ -1,7 +1,10 @@
 import { SessionUsageError, SessionValueDecodeError } from '../errors.js';
 import type { StoredValue } from '../stored-value.js';
-import { newStoreBudget, type StoreBudget } from './store-call.js';
-import { NO_RAW, type EntryCodec } from './entry-codec.js';
+import { StoreBudget } from './store-call.js';
+import { NO_RAW, type EntryCodec } from '../serializers/entry-codec.js';
+import { putMember, REMOVED } from '../serializers/session-text.js';
+
+export { REMOVED };
 import type { SessionEvents } from './events.js';
 import { createFacade, type FacadeTarget } from './facade.js';
 import { reportLateChange, type RequestLabel } from './late-change.js';
@@ -56,26 +59,6 @@ export interface SavePlan {
   /** Keys this request set or changed (their new raw form) and removed (null), for merging. */
   readonly changes: ReadonlyMap<string, unknown>;
 }
-
-/**
- * Sets `key` in an ordered map of members: in place when it is there already; otherwise new data goes
- * last, a new `_permanent` first and other new metadata before the first data key (Quart-Session's
- * order: metadata, then data). May return a new map.
- */
-export function putMember(members: Map<string, unknown>, key: string, raw: unknown): Map<string, unknown> {
-  if (members.has(key) || !METADATA_KEYS.has(key)) return members.set(key, raw);
-  const placed = new Map<string, unknown>();
-  if (key === '_permanent') placed.set(key, raw);
-  for (const [name, value] of members) {
-    if (!placed.has(key) && !METADATA_KEYS.has(name)) placed.set(key, raw);
-    placed.set(name, value);
-  }
-  if (!placed.has(key)) placed.set(key, raw);
-  return placed;
-}
-
-/** A removal in `SavePlan.changes`. */
-export const REMOVED = null;
 
 /**
  * One request's session, one top-level key at a time: a loaded session keeps each value's stored
@@ -136,7 +119,7 @@ export class SessionRecord implements FacadeTarget {
     this.loadedValue = init.loadedFrom;
     this.newId = init.newId;
     this.defaultLifetime = init.defaultLifetime ?? 0;
-    this.budget = init.budget ?? newStoreBudget();
+    this.budget = init.budget ?? new StoreBudget();
     if (init.members) for (const [key, raw] of init.members) this.slots.set(key, { raw, value: undefined, state: RAW });
   }
 

@@ -7,12 +7,8 @@ import { debug, debugEnabled } from './debug.js';
  * took 900 ms of a 1000 ms budget leaves 100 ms for the write after it, so a hung store costs a
  * request `storeTimeout` once. The lifecycle makes one per request and hands it to every call.
  */
-export interface StoreBudget {
-  spentMs: number;
-}
-
-export function newStoreBudget(): StoreBudget {
-  return { spentMs: 0 };
+export class StoreBudget {
+  spentMs = 0;
 }
 
 /**

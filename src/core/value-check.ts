@@ -1,5 +1,5 @@
 import { SessionSerializationError } from '../errors.js';
-import type { EntryCodec } from './entry-codec.js';
+import type { EntryCodec } from '../serializers/entry-codec.js';
 
 /**
  * The check made where a value is assigned (`session.x = value`), so that a value the serializer

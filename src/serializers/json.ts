@@ -3,6 +3,7 @@ import { toText, type StoredValue } from '../stored-value.js';
 import { encodeWithinStack } from './nesting.js';
 import { joinMembers, prepareMembers, splitMembers } from './members.js';
 import { describeValue, indexPath, isPlainObject, keyPath } from './path.js';
+import { parseJson, runtimeJsonDefect } from './runtime-json.js';
 import type { KeyedSerializer } from './serializer.js';
 
 /**
@@ -22,7 +23,8 @@ export const jsonSerializer: KeyedSerializer = {
   loads(stored: StoredValue) {
     let value: unknown;
     try {
-      value = JSON.parse(toText(stored));
+      // Not JSON.parse itself: Node 24.21's re-keys objects (see runtime-json.ts).
+      value = parseJson(toText(stored));
     } catch {
       // JSON.parse quotes the text in its message; the stored session must not reach logs.
       throw new SyntaxError('stored session is not valid JSON');
@@ -32,12 +34,13 @@ export const jsonSerializer: KeyedSerializer = {
   },
   prepare() {
     prepareMembers({ nonFinite: false });
+    runtimeJsonDefect();
   },
   entries(stored: StoredValue) {
     return splitMembers(toText(stored), { nonFinite: false });
   },
   decodeValue(raw: string) {
-    return JSON.parse(raw) as unknown;
+    return parseJson(raw);
   },
   encodeValue(value: unknown, key: string) {
     const path = keyPath('', key);

@@ -4,7 +4,7 @@
  * `Buffer`), datetimes are `Date`.
  *
  * They are plain classes whose state is one own enumerable field (a `Tuple` is a frozen array); the
- * session's change detection compares them by that field (see `sameValue` in core/entry-codec.ts).
+ * session's change detection compares them by that field (see `sameValue` in serializers/entry-codec.ts).
  */
 
 /**

@@ -1,7 +1,35 @@
 import { SessionTooLargeError } from '../errors.js';
 import { byteLength, type StoredValue } from '../stored-value.js';
 import type { EntryCodec } from './entry-codec.js';
-import { putMember, REMOVED } from './record.js';
+
+/**
+ * Keys Quart-Session keeps in the stored dict for itself; never visible as data. `_created`
+ * (option `maxAge`) and `_lifetime` (a session's own idle lifetime, in seconds) are ours: written
+ * only when used, so a session that uses neither is byte-identical to Quart's. A Quart app reading
+ * one sees it as an ordinary data key and writes it back unchanged.
+ */
+export const METADATA_KEYS: ReadonlySet<string> = new Set(['_permanent', '_addr', '_created', '_lifetime']);
+
+/**
+ * Sets `key` in an ordered map of members: in place when it is there already; otherwise new data goes
+ * last, a new `_permanent` first and other new metadata before the first data key (Quart-Session's
+ * order: metadata, then data). May return a new map.
+ */
+export function putMember(members: Map<string, unknown>, key: string, raw: unknown): Map<string, unknown> {
+  if (members.has(key) || !METADATA_KEYS.has(key)) return members.set(key, raw);
+  const placed = new Map<string, unknown>();
+  if (key === '_permanent') placed.set(key, raw);
+  for (const [name, value] of members) {
+    if (!placed.has(key) && !METADATA_KEYS.has(name)) placed.set(key, raw);
+    placed.set(name, value);
+  }
+  if (!placed.has(key)) placed.set(key, raw);
+  return placed;
+}
+
+/** A removal in `SavePlan.changes`. */
+export const REMOVED = null;
+
 
 /**
  * A session's stored value as members: requests' changes applied on top of a value another request

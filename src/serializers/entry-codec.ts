@@ -1,6 +1,6 @@
-import { isKeyed, type KeyedSerializer, type Serializer } from '../serializers/serializer.js';
-import { Markup, PyFloat, Tuple, UUID } from '../serializers/tagged-json/values.js';
-import { isPlainObject } from '../serializers/path.js';
+import { isKeyed, type KeyedSerializer, type Serializer } from './serializer.js';
+import { Markup, PyFloat, Tuple, UUID } from './tagged-json/values.js';
+import { isPlainObject } from './path.js';
 import { sameStoredValue, type StoredValue } from '../stored-value.js';
 
 /**
