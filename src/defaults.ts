@@ -18,6 +18,8 @@ export const DEFAULTS = {
   serializer: 'tagged-json',
   storeTimeout: 1000,
   turnWait: 1000,
+  /** `turnWait` when `lock` is on: the writers of every process wait in one line, so it is longer. */
+  lockedTurnWait: 5000,
   onConflict: 'fail',
   /** How long a writer's store lease (option `lock`) lives if its holder never releases it (a crashed process). */
   lockTtl: 10_000,

@@ -119,7 +119,8 @@ export interface QSessionOptions {
    * `lock`, across processes), from load to commit, so parallel read-modify-writes
    * (`session.count += 1`) neither conflict nor lose an update. This is the longest a writer waits,
    * in ms, before it goes ahead in parallel (a conflicting change then fails with
-   * `SessionConflictError`, see `onConflict`). Readers never wait. 0: writers do not wait. Default 1000.
+   * `SessionConflictError`, see `onConflict`). Readers never wait. 0: writers do not wait. Default 1000,
+   * 5000 with `lock`.
    */
   turnWait?: number;
   /**

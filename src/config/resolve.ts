@@ -53,7 +53,8 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
     idFormat: p.take(() => check('idFormat', options.idFormat, DEFAULTS.idFormat, (v) => v === 'base64url' || v === 'uuid',
       'must be "base64url" or "uuid"')),
     storeTimeout: p.take(() => positiveInt('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeout)),
-    turnWait: p.take(() => check('turnWait', options.turnWait, DEFAULTS.turnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
+    // With `lock` the writers of every process share one line: a longer default wait (see DEFAULTS).
+    turnWait: p.take(() => check('turnWait', options.turnWait, options.lock === undefined || options.lock === false ? DEFAULTS.turnWait : DEFAULTS.lockedTurnWait, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 60_000,
       'must be a whole number of ms from 0 (writers do not wait for each other) to 60000')),
     onConflict: p.take(() => check('onConflict', options.onConflict, DEFAULTS.onConflict, (v) => v === 'fail' || v === 'overwrite', 'must be "fail" or "overwrite"')),
     lock: p.take(() => resolveLock(options.lock)),
