@@ -55,6 +55,12 @@ export class TaggedJsonSerializer implements KeyedSerializer {
   readonly name: string = 'tagged-json';
   private readonly tags = new Map<string, JSONTag>();
   private readonly order: Step[] = [];
+  /**
+   * Every tag key starts with a space and no tag was put before the dict and list steps (Flask's
+   * tags, and tags of your own registered without `index`): then text without `" ` holds no tag,
+   * and a tree of plain data encodes as plain JSON (the fast paths below).
+   */
+  private plain = true;
 
   /** How this serializer writes dates (`" d"`); every form is read whatever this says. */
   readonly dates: DateFormat;
@@ -75,6 +81,7 @@ export class TaggedJsonSerializer implements KeyedSerializer {
     }
     if (this.tags.has(tag.key) && !options.force) throw new Error(`tag ${JSON.stringify(tag.key)} is already registered`);
     this.tags.set(tag.key, tag);
+    if (!tag.key.startsWith(' ') || options.index !== undefined) this.plain = false;
     const step: Step = { kind: 'tag', tag };
     if (options.index === undefined) this.order.push(step);
     else this.order.splice(options.index, 0, step);
@@ -137,6 +144,12 @@ export class TaggedJsonSerializer implements KeyedSerializer {
   }
 
   encodeValue(value: unknown, key: string): string {
+    // Plain data (most session values): written without the encoder's bookkeeping (paths, the cycle
+    // set, the tag order); anything else, or anything that would fail, goes the full way below.
+    if (this.plain) {
+      const text = this.encodePlain(value, 0);
+      if (text !== undefined) return text;
+    }
     const path = keyPath('', key);
     const text = encodeWithinStack(path, () => this.encode(value, path, new Set()));
     // Deeper than the decoder reads needs at least MAX_NESTING brackets: shorter text needs no scan.
@@ -161,9 +174,68 @@ export class TaggedJsonSerializer implements KeyedSerializer {
    * its reviver runs bottom-up like Python's object_hook. Its error messages quote the input (session
    * data, bound for logs), so on any error the exact parser reads the text again and reports instead.
    */
+  /**
+   * What `encode` writes for strings, safe integers, booleans, null and plain objects and arrays of
+   * them (a tag-keyed dict excepted: it needs ` di`); undefined for anything else.
+   */
+  private encodePlain(value: unknown, depth: number): string | undefined {
+    switch (typeof value) {
+      case 'string':
+        return pyString(value);
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'number':
+        return Number.isSafeInteger(value) && !Object.is(value, -0) ? String(value) : undefined;
+      case 'object': {
+        if (value === null) return 'null';
+        if (depth >= PLAIN_DEPTH) return undefined;
+        const proto = Object.getPrototypeOf(value) as unknown;
+        if (proto === Array.prototype) {
+          const list = value as readonly unknown[];
+          let out = '[';
+          for (let i = 0; i < list.length; i++) {
+            const item = list[i];
+            const text = item === undefined ? 'null' : this.encodePlain(item, depth + 1);
+            if (text === undefined) return undefined;
+            out += i === 0 ? text : `,${text}`;
+          }
+          return `${out}]`;
+        }
+        if (proto !== Object.prototype && proto !== null) return undefined;
+        const dict = value as Record<string, unknown>;
+        const keys = Object.keys(dict);
+        if (keys.length === 1 && this.tags.has(keys[0]!)) return undefined;
+        if (Object.getOwnPropertySymbols(dict).length > 0) return undefined;
+        let out = '{';
+        let first = true;
+        for (const key of keys) {
+          const member = dict[key];
+          if (member === undefined) continue;
+          const text = this.encodePlain(member, depth + 1);
+          if (text === undefined) return undefined;
+          out += `${first ? '' : ','}${pyString(key)}:${text}`;
+          first = false;
+        }
+        return `${out}}`;
+      }
+      default:
+        return undefined;
+    }
+  }
+
   private parseFast(text: string): unknown {
-    // A runtime whose JSON.parse re-keys objects (Node 24.21, see runtime-json.ts) gets none of it.
-    if (!nativeJsonParseIsSafe()) return this.parseExactly(text);
+    // No `" ` (and no `\u` that could spell one): no key starts with a space, so no tag to read, and
+    // the engine's parser needs no reviver (a reviver costs a call per node).
+    if (this.plain && !text.includes('" ') && !text.includes('\\u') && (nativeJsonParseIsSafe() || !text.includes('\\'))) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return this.parseExactly(text);
+      }
+    }
+    // A runtime whose JSON.parse re-keys objects (Node 24.21, see runtime-json.ts) gets no text in
+    // which a key can be written with an escape: no backslash, no escaped key.
+    if (!nativeJsonParseIsSafe() && text.includes('\\')) return this.parseExactly(text);
     try {
       return JSON.parse(text, (_key, member: unknown) => (isPlainObject(member) ? this.untag(member) : member));
     } catch {
@@ -303,6 +375,8 @@ function encodeScalar(value: unknown, path: string): string {
  * A match anywhere, even inside a string, just sends the text to the exact parser.
  */
 const MAYBE_LOSSY_FOR_JSON_PARSE = /\d[.eE]|\d{16}|-0|NaN|Infinity/;
+/** Deeper plain data goes the full way (its nesting check, its cycle check). */
+const PLAIN_DEPTH = 64;
 const SMALL_INT = /^-?(?:0|[1-9]\d*)$/;
 
 function readNumber({ text, isInt }: NumberLiteral): unknown {

@@ -8,9 +8,13 @@
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 // Python's ESCAPE_ASCII: `"`, `\` and everything outside printable ASCII (space..~), per UTF-16 unit.
 const NEEDS_ESCAPE = /["\\]|[^ -~]/g;
+/** The same characters, for a test (no `g` flag: no lastIndex to carry between calls). */
+const ANY_ESCAPE = /["\\]|[^ -~]/;
 
 /** A JSON string literal as `json.dumps(s)` writes it: astral characters become surrogate-pair escapes. */
 export function pyString(text: string): string {
+  // Most strings need no escape: one test, no replace (a global replace allocates even with no match).
+  if (!ANY_ESCAPE.test(text)) return `"${text}"`;
   return `"${text.replace(NEEDS_ESCAPE, (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
