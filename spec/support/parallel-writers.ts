@@ -105,7 +105,8 @@ export function parallelWriterCases(name: string, setup: () => Promise<{ options
       }
     });
 
-    it('16 concurrent POST increments of one counter in one process (read, await, write): every one counted, none refused', async () => {
+    /** Runs `body` against an app whose every request increments `count` (read, await, write). */
+    async function withIncrementApp(body: (port: number, store: CountingStore) => Promise<void>): Promise<void> {
       const store = new CountingStore(subject.store(), 20);
       const app = new Koa();
       app.silent = true;
@@ -119,37 +120,28 @@ export function parallelWriterCases(name: string, setup: () => Promise<{ options
       });
       const server = app.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      const { port } = server.address() as AddressInfo;
       try {
+        await body((server.address() as AddressInfo).port, store);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await sessions.close();
+      }
+    }
+
+    it('16 concurrent POST increments of one counter in one process (read, await, write): every one counted, none refused', async () => {
+      await withIncrementApp(async (port, store) => {
         const { id } = await get(port, '/');
         const replies = await Promise.all(Array.from({ length: 16 }, () => get(port, '/', id, 'POST')));
         assert.deepEqual(replies.map((r) => r.status), replies.map(() => 200));
         assert.deepEqual(replies.map((r) => Number(r.body)).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i + 2));
         const stored = await store.get(`session:${id}`);
         assert.match(Buffer.from(stored as string | Uint8Array).toString(), /"count":17[,}]/);
-      } finally {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await sessions.close();
-      }
+      });
     });
 
     it('16 concurrent GET increments (readers: nobody waits): every increment answered 200 is kept, the others are 409', async () => {
-      const store = new CountingStore(subject.store(), 20);
-      const app = new Koa();
-      app.silent = true;
-      const sessions = qsession({ store });
-      app.use(sessions);
-      app.use(async (ctx) => {
-        const count = Number(session.count ?? 0);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        session.count = count + 1;
-        ctx.body = String(count + 1);
-      });
-      const server = app.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      const { port } = server.address() as AddressInfo;
-      try {
+      await withIncrementApp(async (port, store) => {
         const { id } = await get(port, '/');
         const replies = await Promise.all(Array.from({ length: 16 }, () => get(port, '/', id)));
         assert.deepEqual(replies.filter((r) => r.status !== 200 && r.status !== 409), []);
@@ -157,11 +149,7 @@ export function parallelWriterCases(name: string, setup: () => Promise<{ options
         assert.ok(acknowledged >= 1, 'the first save always lands');
         const stored = await store.get(`session:${id}`);
         assert.match(Buffer.from(stored as string | Uint8Array).toString(), new RegExp(`"count":${acknowledged + 1}[,}]`));
-      } finally {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await sessions.close();
-      }
+      });
     });
 
     it('16 concurrent GETs of one session each setting its own key (readers that write): 0 failures, every key kept', async () => {
