@@ -139,6 +139,9 @@ for (const workers of SIZES) {
           plain: redisOptions('plain'),
           rolling: { ...redisOptions('rolling'), rolling: true },
           lock: { ...redisOptions('lock'), lock: true },
+          // Writers of one session wait up to a minute for each other: a logout that queued behind
+          // held writers would not answer while they are held.
+          patient: { ...redisOptions('patient'), turnWait: 60_000 },
           bare: null,
         },
       });
@@ -251,6 +254,37 @@ for (const workers of SIZES) {
       assert.notEqual(browser.cookie, id, 'no slower write handed the logged-out id back');
       assert.equal(exists, '0', 'the session is gone from the store');
       assert.deepEqual(data(await browser.get('/dump', id)), {}, 'the old cookie opens no session');
+      assertNoDeaths(fleet);
+    });
+
+    it('a logout does not wait for the slower writers of its session: it answers while 20 of them are held (turnWait 60 s)', TIMEOUT, async (t) => {
+      assertStarted(fleet, 'patient');
+      const browser = new Browser(fleet.base('patient'));
+      assert.equal((await browser.post('/set?cart=apple')).status, 200);
+      const id = browser.cookie;
+      assert.ok(id);
+      const gate = `logout-held-${workers}`;
+      const writes = parallel(20, (i) => browser.post(`/slow-set?gate=${gate}&w${i}=1`, id));
+      let logout: Answer | Error;
+      try {
+        await fleet.entered(gate);
+        // 10 s: far above any machine stall, far below the 60 s a logout in line behind them would take.
+        logout = await browser.send('POST', '/logout', id, 10_000).catch((error: Error) => error);
+      } finally {
+        fleet.open(gate);
+      }
+      const written = await writes;
+      const statuses = new Map<string, number>();
+      for (const answer of written) {
+        const key = describeAnswer(answer) + (answer.sessionCookie === id ? ' +old cookie' : answer.sessionCookie !== undefined ? ' +cookie' : '');
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      }
+      t.diagnostic(`logout while 20 writes were held: ${logout instanceof Error ? logout.message : describeAnswer(logout)}; the writes answered ${[...statuses].map(([k, n]) => `${k} x${n}`).join(', ')}`);
+      if (logout instanceof Error) assert.fail(`the logout waited for the held writers: ${logout.message}`);
+      assert.equal(logout.status, 200);
+      assert.equal(logout.sessionCookie, '', "the logout's answer clears the cookie");
+      assert.notEqual(browser.cookie, id, 'no held write handed the logged-out id back');
+      assert.equal((await redis.server.cli('EXISTS', `patient:${id}`)).trim(), '0', 'the session is gone from the store');
       assertNoDeaths(fleet);
     });
   });

@@ -11,7 +11,7 @@
 //   POST /login [user]              regenerate, then sets `user`
 //   POST /logout                    destroy
 // Slow routes load the session, tell the primary they entered (`gate` or `tag`), then wait for the
-// gate to be opened (`gate`) or for `ms`. Every answer carries `x-worker`; an error thrown through
+// gate to be opened (`gate`; it stays open, so a gate can hold many requests) or for `ms`. Every answer carries `x-worker`; an error thrown through
 // the middleware is answered with its status and `x-error: <name>` (the specs tell a 409
 // SessionConflictError from a 500 by it). The primary asks for counters over IPC ('stats').
 import cluster from 'node:cluster';
@@ -143,9 +143,8 @@ app.use(async (ctx) => {
     const name = gateName ?? tag;
     if (name !== undefined) send({ type: 'entered', gate: name, worker: workerId });
     if (gateName !== undefined) {
-      const g = gate(gateName);
-      await g.opened;
-      gates.delete(gateName);
+      // An opened gate stays open: every request holding it goes on, those that arrive later too.
+      await gate(gateName).opened;
     } else await sleep(Number(ms ?? 0));
   }
   switch (route) {

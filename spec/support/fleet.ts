@@ -34,7 +34,7 @@ export interface Fleet {
   base(variant: string): string;
   /** Resolves with the worker's id once a slow request carrying `gate` (or `tag`) is in its handler. */
   entered(gate: string, timeoutMs?: number): Promise<number>;
-  /** Lets the slow request holding `gate` go on (whichever worker has it). */
+  /** Opens `gate` in every worker: the slow requests holding it go on, and later ones pass. */
   open(gate: string): void;
   /** Every live worker's counters; `reset` zeroes them after reading. */
   stats(reset?: boolean): Promise<WorkerStats[]>;
