@@ -1,7 +1,7 @@
 // One worker of a fleet (spec/support/fleet.ts): a Koa app with koa-qsession, run by
 // spec/support/fleet-primary.ts as a node:cluster worker. Its config (JSON in FLEET_CONFIG) names
-// variants, each a set of qsession options (or null: bare Koa, no session); a request picks one by
-// its path, `/v/<variant>/<route>`. Routes (query parameters in brackets):
+// variants, each a set of qsession options (or null: bare Koa, no session; `notWriters: ['/logout']`
+// takes routes out of the default isWriter); a request picks one by its path, `/v/<variant>/<route>`. Routes (query parameters in brackets):
 //   GET  /dump                      the session as JSON
 //   GET  /read [ms]                 reads `cart`, awaits ms (a DB call); counts handlers in flight
 //   GET  /slow-read [gate | ms, tag]
@@ -33,6 +33,7 @@ let stats = freshStats();
 
 // Variants: one middleware each. One that fails to start (an option today's code does not know)
 // answers 500 with its error rather than taking the whole worker down, so the other variants' specs run.
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const variants = new Map<string, { sessions: QSessionMiddleware | null; startError?: string }>();
 for (const [name, options] of Object.entries(config.variants ?? {})) {
   if (options === null) {
@@ -40,7 +41,11 @@ for (const [name, options] of Object.entries(config.variants ?? {})) {
     continue;
   }
   try {
-    const sessions = qsession(options as QSessionOptions);
+    // `notWriters`: routes taken out of the default `isWriter` (a function cannot travel as JSON).
+    const { notWriters, ...rest } = options as QSessionOptions & { notWriters?: string[] };
+    const qsessionOptions: QSessionOptions = { ...rest };
+    if (notWriters) qsessionOptions.isWriter = (ctx) => !SAFE_METHODS.has(ctx.method) && !notWriters.includes(String(ctx.state.route));
+    const sessions = qsession(qsessionOptions);
     // 'conflict' is newer than this worker's typed event map may be: listen through the plain emitter.
     const events = sessions.events as unknown as EventEmitter;
     events.on('conflict', (event: { keys?: string[]; resolution?: string }) => {
