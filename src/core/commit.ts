@@ -199,8 +199,9 @@ export class SessionCommitter {
     const { options, store, guard, text, users, lines } = this.parts;
     const key = options.keyPrefix + record.id;
     const from = record.turn?.from;
-    // It started from a save still in flight: compare against that value once it is stored.
-    if (from && !from.settled) await from.saved;
+    // It started from a save still in flight: its compare-and-set must reach the store after that one.
+    // A store that keeps call order (Redis: one connection) gets it at once, a pipeline; others wait.
+    if (from && !from.settled && store.ordered !== true) await from.saved;
     const plan = record.plan();
     const user = users?.userToIndex(record);
     const ttlMs = this.parts.ttlFor(record); // once: the store's TTL and the user index entry's

@@ -38,6 +38,8 @@ const PROTECTED_SHARE = 0.8;
  */
 export class MemoryStore implements SessionStore {
   readonly name = 'memory';
+  /** Every operation acts when it is called. */
+  readonly ordered = true;
   readonly maxEntries: number;
   /** Entries of each segment in LRU order: a Map iterates in insertion order, oldest first. */
   private readonly probation = new Map<string, Entry>();

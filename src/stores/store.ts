@@ -38,6 +38,14 @@ export interface SessionStore {
   readonly name: string;
 
   /**
+   * True when the operations on one key that this process calls reach the data in the order they
+   * were called (one connection, one FIFO; the memory store at once). The core may then send a
+   * session's next compare-and-set before the previous one is answered: it lands right after it.
+   * Optional; without it each waits for the one before (always correct, one round trip slower).
+   */
+  readonly ordered?: boolean;
+
+  /**
    * The value stored under `key`, or null when there is none (or it expired).
    * With `refreshTtlMs`, also restart the key's expiry in the same round trip where the backend
    * can (rolling sessions: Redis GETEX).

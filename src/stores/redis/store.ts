@@ -31,6 +31,8 @@ export const DEFAULT_REDIS_URL = DEFAULTS.redis.url;
  */
 export class RedisStore implements SessionStore {
   readonly name = 'redis';
+  /** One connection per node: the commands of one key run in the order they were sent. */
+  readonly ordered = true;
   readonly userIndex: UserSessionIndex;
   private readonly connection: RedisConnection;
   private readonly kind: RedisClientKind;
