@@ -36,26 +36,26 @@ export class SessionLoader {
   }
 
   /** A writer first takes its turn in the session's line (see session-line.ts); a reader goes straight on. */
-  private async load(id: string, context: OpenContext): Promise<SessionRecord> {
+  private load(id: string, context: OpenContext): Promise<SessionRecord> {
     const key = this.parts.options.keyPrefix + id;
     const budget = new StoreBudget();
-    let turn: Turn | undefined;
-    if (context.writer) {
-      const entered = this.parts.lines.enter(key, budget);
-      turn = entered instanceof Promise ? await entered : entered;
-    }
+    // A reader: no line, and no async layer of its own between the middleware and the store.
+    if (!context.writer) return this.loadStored(id, key, context, budget, undefined);
+    const entered = this.parts.lines.enter(key, budget);
+    return entered instanceof Promise ? entered.then((turn) => this.loadInTurn(id, key, context, budget, turn)) : this.loadInTurn(id, key, context, budget, entered);
+  }
+
+  private async loadInTurn(id: string, key: string, context: OpenContext, budget: StoreBudget, turn: Turn): Promise<SessionRecord> {
     let record: SessionRecord;
     try {
-      record = await this.loadStored(id, key, context, budget, turn?.from?.value);
+      record = await this.loadStored(id, key, context, budget, turn.from?.value);
     } catch (error) {
-      if (turn) this.parts.lines.leave(turn, turn.from);
+      this.parts.lines.leave(turn, turn.from);
       throw error;
     }
-    if (turn) {
-      // A fresh session has a new id: the old one's line has nothing more to order.
-      if (record.isNew) this.parts.lines.leave(turn, undefined);
-      else record.turn = turn;
-    }
+    // A fresh session has a new id: the old one's line has nothing more to order.
+    if (record.isNew) this.parts.lines.leave(turn, undefined);
+    else record.turn = turn;
     return record;
   }
 
