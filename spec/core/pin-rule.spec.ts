@@ -36,16 +36,20 @@ describe('pin rule', () => {
     assert.equal(comparablePin(42), undefined);
   });
 
-  it("a Quart proxy-mode chain is kept, unchecked, byte for byte; a single address is checked", async () => {
+  it("a Quart proxy-mode chain admits only its own header text, byte for byte; without a header it fails closed; a single address is checked", async () => {
     const chain = `{"_permanent":true,"_addr":"9.9.9.9, 1.2.3.4","user_id":7}`;
     const kept = await setup(chain);
-    const record = await kept.lifecycle.open(ID, { address: '5.6.7.8' });
+    const record = await kept.lifecycle.open(ID, { address: '1.2.3.4', forwardedFor: '9.9.9.9, 1.2.3.4' });
     assert.equal(record.isNew, false, 'the session is kept');
     assert.equal(record.session.user_id, 7);
     record.session.seen = 1;
     await kept.lifecycle.commit(record, ok);
     assert.equal(await kept.store.get(`session:${ID}`), `{"_permanent":true,"_addr":"9.9.9.9, 1.2.3.4","user_id":7,"seen":1}`);
     assert.deepEqual(kept.mismatches, []);
+
+    const unchecked = await setup(chain);
+    assert.equal((await unchecked.lifecycle.open(ID, { address: '5.6.7.8' })).isNew, true, 'a pin that cannot be compared fails closed');
+    assert.equal(unchecked.mismatches.length, 1);
 
     const single = await setup(`{"_permanent":true,"_addr":"1.2.3.4","user_id":7}`);
     assert.equal((await single.lifecycle.open(ID, { address: '1.2.3.4' })).isNew, false);

@@ -43,10 +43,6 @@ async function teardown(setup: Mixed | undefined): Promise<void> {
 
 const xff = (value: string) => ({ headers: { 'X-Forwarded-For': value } });
 
-// Koa-created sessions pinned with the header text need the lifecycle to write pinToWrite() (src/core/pin-rule.ts) as
-// `_addr`; until the lead wires it there (issue 23 part 5), these two run as todo. Drop the marker then.
-const NEEDS_PIN_TO_WRITE = { todo: 'the lifecycle writes pinToWrite() as _addr' };
-
 describe("pinning with Quart in socket mode (SESSION_REVERSE_PROXY off): both pin the socket address", () => {
   let m: Mixed;
   before(async () => {
@@ -139,7 +135,7 @@ describe('pinning with Quart in proxy mode (SESSION_REVERSE_PROXY on): both read
     assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
   });
 
-  it('one proxy and a client-supplied entry, Koa-created: Quart compares the whole text and keeps it', NEEDS_PIN_TO_WRITE, async () => {
+  it('one proxy and a client-supplied entry, Koa-created: Quart compares the whole text and keeps it', async () => {
     const browser = new SharedBrowser();
     const header = '10.0.0.66, 203.0.113.8';
     assert.equal((await browser.get(`${m.koa.url}/login`, xff(header))).status, 200);
@@ -179,7 +175,7 @@ describe('pinning with Quart in proxy mode (SESSION_REVERSE_PROXY on): both read
     assert.equal(await m.cli('EXISTS', `session:${id}`), '0');
   });
 
-  it('two proxies, Koa-created: pinned with the chain text, which Quart accepts on its next visit', NEEDS_PIN_TO_WRITE, async () => {
+  it('two proxies, Koa-created: pinned with the chain text, which Quart accepts on its next visit', async () => {
     const browser = new SharedBrowser();
     assert.equal((await browser.get(`${twoHops.url}/login`, xff(CHAIN))).status, 200);
     const id = browser.cookie!;

@@ -132,8 +132,7 @@ describe('the lifecycle with the rule (MemoryStore, no Python)', () => {
     assert.equal(await other.store.get(`session:${ID}`), null, 'deleted, as Quart deletes it');
   });
 
-  // Needs the lifecycle to write pinToWrite() as `_addr` (issue 23 part 5, the lead's file): todo until then.
-  it('a new session, and one adopting a pin, is pinned with the header text Quart compares', { todo: 'the lifecycle writes pinToWrite() as _addr' }, async () => {
+  it('a new session, and one adopting a pin, is pinned with the header text Quart compares', async () => {
     const { lifecycle } = await setup('{"_permanent":true,"user_id":7}');
     const created = await lifecycle.open(undefined, behind(chain));
     assert.equal(created.meta('_addr'), chain, 'a new session');

@@ -3,7 +3,7 @@ import type { StoredValue } from '../stored-value.js';
 import { debug, debugEnabled } from './debug.js';
 import type { LifecycleParts, OpenContext } from './lifecycle-parts.js';
 import { metaOf, nowSeconds, pastMaxAge } from './metadata.js';
-import { pinMatches } from './pin-rule.js';
+import { pinMatches, pinToWrite } from './pin-rule.js';
 import { SessionRecord } from './record.js';
 import { idLabel } from './signing.js';
 import { StoreBudget } from './store-call.js';
@@ -17,21 +17,24 @@ export class SessionLoader {
   constructor(private readonly parts: LifecycleParts) {}
 
   open(cookieId: string | undefined, context: OpenContext): SessionRecord | Promise<SessionRecord> {
-    if (cookieId === undefined) return this.fresh(false, context.address);
+    if (cookieId === undefined) return this.fresh(false, context.address, undefined, context.forwardedFor);
     if (!this.parts.isValidId(cookieId)) {
       if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
-      return this.fresh(true, context.address);
+      return this.fresh(true, context.address, undefined, context.forwardedFor);
     }
     return this.load(cookieId, context);
   }
 
-  /** A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. */
-  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget): SessionRecord {
+  /**
+   * A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. With
+   * pinning on, it is pinned to `address` (or, for a Quart app that pins by it, the X-Forwarded-For text).
+   */
+  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget, forwardedFor?: string): SessionRecord {
     const { options, codec, newId } = this.parts;
     const record = new SessionRecord({
       isNew: true, permanent: options.permanent, codec, newId, defaultLifetime: options.lifetime, budget, staleCookie: replacesCookie,
     });
-    if (address !== undefined) record.setMeta('_addr', address);
+    if (address !== undefined) record.setMeta('_addr', pinToWrite({ address, forwardedFor }));
     return record;
   }
 
@@ -69,7 +72,7 @@ export class SessionLoader {
       // way): the browser's cookie is the newer one, so this request sends none and stores nothing.
       const superseded = (await this.parts.retired.of(key, budget)) === 'regenerated';
       if (debugEnabled) debug('cookie refused: session %s is not in the store (%s); a fresh session', idLabel(id), superseded ? 'regenerated a moment ago' : 'expired or deleted');
-      const record = this.fresh(!superseded, address, budget);
+      const record = this.fresh(!superseded, address, budget, context.forwardedFor);
       if (superseded) record.supersede();
       return record;
     }
@@ -95,14 +98,14 @@ export class SessionLoader {
     if (address !== undefined) {
       const pinned = metaOf(record, '_addr');
       if (pinned === undefined) {
-        record.setMeta('_addr', address);
+        record.setMeta('_addr', pinToWrite({ address, forwardedFor: context.forwardedFor }));
         adopted = true;
       } else if (!pinMatches(pinned, { address, forwardedFor: context.forwardedFor }, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
         events.emit('pin-mismatch', { session: idLabel(id), expected: String(pinned), actual: address });
         await this.discard(key, record);
-        return this.fresh(true, address, budget);
+        return this.fresh(true, address, budget, context.forwardedFor);
       }
     }
     if (options.maxAge !== undefined) {
@@ -113,7 +116,7 @@ export class SessionLoader {
       } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
         await this.discard(key, record);
-        return this.fresh(true, address, budget);
+        return this.fresh(true, address, budget, context.forwardedFor);
       }
     }
     if (adopted) record.markDirty();
