@@ -113,6 +113,8 @@ export class SessionCommitter {
       const entered = this.parts.lines.enter(options.keyPrefix + record.id, record.budget);
       record.turn = entered instanceof Promise ? await entered : entered;
     }
+    // The common write (a stored session, no id retired): the save's own promise, no layer of its own.
+    if (!record.isNew && record.retiredIds.length === 0) return this.saveOnto(record).finally(() => this.leave(record, undefined));
     try {
       const action = await this.write(record);
       // After the new session is stored: a login whose write failed leaves the user logged in as before.
@@ -217,8 +219,14 @@ export class SessionCommitter {
         const value = hasData(members) ? text.assemble(members) : undefined;
         const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', store.replace(key, expected, value, ttlMs), record.budget);
         if (attempt === 0 && value !== undefined && record.turn) {
-          handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
-          this.leave(record, handover);
+          const turn = record.turn;
+          // Nobody to hand it to, and a store that keeps call order: whoever comes next reads the
+          // store, and that read reaches it after this write. No hand-over to make.
+          if (store.ordered === true && turn.lease === undefined && !lines.waitingBehind(turn)) this.leave(record, undefined);
+          else {
+            handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
+            this.leave(record, handover);
+          }
         }
         const result = await call;
         if (result.status === 'ok') {

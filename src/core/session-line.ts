@@ -133,6 +133,12 @@ export class SessionLines {
     return lease ? this.release(lease, left) : undefined;
   }
 
+  /** Whether a writer waits behind `turn` (who would start from what it leaves). */
+  waitingBehind(turn: Turn): boolean {
+    const entry = this.lines.get(turn.key);
+    return entry instanceof Line && entry.holder === turn && entry.waiters.length > 0;
+  }
+
   /** `handover`'s save was answered: it is no longer a save in flight for anyone to start from. */
   settled(key: string, handover: Handover): void {
     handover.settled = true;
