@@ -42,6 +42,12 @@ describe('option errors: every bad option at once', () => {
     assert.match(error.message, /option "keys\[0\]" must be at least 16 bytes \(got 5\)/);
   });
 
+  it("a bad store option is listed with the others (the store factory's checks and the resolver's in one error)", () => {
+    const error = optionsError({ lifetime: -1, type: 'redis', redis: 'http://localhost:6379' });
+    assert.deepEqual(error.problems.map((p) => p.option).sort(), ['lifetime', 'redis']);
+    assert.match(error.message, /2 options are wrong/);
+  });
+
   it('a single problem is the plain error it always was', () => {
     const error = optionsError({ lifetime: 0 });
     assert.equal(error.option, 'lifetime');

@@ -37,10 +37,36 @@ export interface QSessionMiddleware extends Middleware {
   destroyUserSessions(user: UserId, options?: DestroyUserSessionsOptions): Promise<number>;
 }
 
+/**
+ * The options and the store they name, checked together: a config with bad options and a bad store
+ * option gets one `SessionOptionsError` listing them all. A store made while another option was
+ * wrong is closed again (its close never throws here).
+ */
+function resolveAll(options: QSessionOptions): { resolved: ReturnType<typeof resolveOptions>; store: SessionStore } {
+  const problems: SessionOptionsError['problems'][number][] = [];
+  const attempt = <T>(make: () => T): T | undefined => {
+    try {
+      return make();
+    } catch (error) {
+      if (!(error instanceof SessionOptionsError)) throw error;
+      for (const problem of error.problems) {
+        if (!problems.some((known) => known.option === problem.option && known.message === problem.message)) problems.push(problem);
+      }
+      return undefined;
+    }
+  };
+  const resolved = attempt(() => resolveOptions(options));
+  const store = attempt(() => createStore(options));
+  if (resolved === undefined || store === undefined) {
+    store?.close?.().catch(() => undefined);
+    throw SessionOptionsError.of(problems);
+  }
+  return { resolved, store };
+}
+
 /** `app.use(qsession(options))`: server-side sessions, with `session` / `ctx.session` in every handler. */
 export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
-  const resolved = resolveOptions(options);
-  const store = createStore(options);
+  const { resolved, store } = resolveAll(options);
   const events = createEvents();
   const { serializer } = resolved;
   const { userKey } = resolved;
