@@ -11,7 +11,8 @@
 // differ between Node lines: AsyncLocalStorage and Koa's storage (spec/runtime), the request
 // lifecycle and the middleware (spec/core, spec/koa), the serializers (Buffer, v8, JSON details, the
 // engine's own JSON.parse: spec/serializers/runtime-json*, issue 23),
-// the memory, Redis and filesystem stores (timers, sockets, fs), and the packed tarball as users load it. The rest
+// the memory, Redis and filesystem stores (timers, sockets, fs), the app run as a node:cluster fleet
+// (spec/reliability/fleet: cluster scheduling and IPC are the runtime's), and the packed tarball as users load it. The rest
 // (option parsing, docs, browsers, fuzzing, the other stores' fault drills) is runtime-independent
 // in what it tests and runs once, on the line CI runs in full.
 //
@@ -26,7 +27,7 @@ const BUN_SPECS = (process.env.QSESSION_BUN_SPECS ?? 'spec/stores/,spec/bun/,spe
 // Substrings of spec paths; 'spec/koa' also matches spec/koa2.spec.ts (Koa 2), which belongs here.
 const RUNTIME_SPECS = (
   process.env.QSESSION_RUNTIME_SPECS ??
-  'spec/runtime/,spec/core/,spec/koa,middleware,lifecycle,session.spec,spec/serializers/,spec/stores/memory,spec/stores/redis.spec,spec/stores/filesystem,spec/package/'
+  'spec/runtime/,spec/core/,spec/koa,middleware,lifecycle,session.spec,spec/serializers/,spec/stores/memory,spec/stores/redis.spec,spec/stores/filesystem,spec/reliability/fleet,spec/package/'
 ).split(',');
 
 const args = process.argv.slice(2);
