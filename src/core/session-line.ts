@@ -157,7 +157,7 @@ export class SessionLines {
       if (line.waiters.length === 0) this.collapse(key, line);
       else this.arm(key, line);
     }, Math.max(0, first.turn.deadline - Date.now()));
-    line.timer.unref?.();
+    // Ref'd: it exists only while requests wait on it, and they are work in progress.
   }
 
   /** A line nobody waits in any more goes back to its bare holder. */
