@@ -48,6 +48,12 @@ describe('option errors: every bad option at once', () => {
     assert.match(error.message, /2 options are wrong/);
   });
 
+  it('`lock` with `turnWait: 0` is refused at start-up (the lease would order nothing)', () => {
+    const error = optionsError({ lock: true, turnWait: 0 });
+    assert.deepEqual(error.problems.map((p) => p.option), ['turnWait']);
+    assert.match(error.message, /must be above 0 with `lock`/);
+  });
+
   it('a single problem is the plain error it always was', () => {
     const error = optionsError({ lifetime: 0 });
     assert.equal(error.option, 'lifetime');

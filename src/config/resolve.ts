@@ -79,6 +79,12 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
     userKey: p.take(() => check('userKey', options.userKey, undefined, (v) => typeof v === 'string' && v.length > 0 && v.length <= 200,
       'must be a non-empty data key name')),
   };
+  // `lock` orders writers by making them wait for its lease; with no wait at all it would order nothing.
+  if (resolved.lock !== undefined && resolved.turnWait === 0) {
+    p.take(() => {
+      throw new SessionOptionsError('turnWait', 'must be above 0 with `lock`: the lease orders writers by making them wait for it (leave turnWait out for its default, 5000 ms)');
+    });
+  }
   p.throwIfAny();
   warnAboutMaxAge(options);
   warnAboutSeconds(resolved);

@@ -3,7 +3,8 @@ import type { StoredValue } from '../stored-value.js';
 import { debug, debugEnabled } from './debug.js';
 import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle-parts.js';
 import { METADATA_KEYS, metaOf, nowSeconds } from './metadata.js';
-import { REMOVED, type SessionRecord } from './record.js';
+import { REMOVED } from '../serializers/session-text.js';
+import type { SessionRecord } from './record.js';
 import { Handover } from './session-line.js';
 import { idLabel } from './signing.js';
 
@@ -113,8 +114,6 @@ export class SessionCommitter {
       const entered = this.parts.lines.enter(options.keyPrefix + record.id, record.budget);
       record.turn = entered instanceof Promise ? await entered : entered;
     }
-    // The common write (a stored session, no id retired): the save's own promise, no layer of its own.
-    if (!record.isNew && record.retiredIds.length === 0) return this.saveOnto(record).finally(() => this.leave(record, undefined));
     try {
       const action = await this.write(record);
       // After the new session is stored: a login whose write failed leaves the user logged in as before.

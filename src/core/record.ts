@@ -3,8 +3,6 @@ import type { StoredValue } from '../stored-value.js';
 import { StoreBudget } from './store-call.js';
 import { NO_RAW, type EntryCodec } from '../serializers/entry-codec.js';
 import { putMember, REMOVED } from '../serializers/session-text.js';
-
-export { REMOVED };
 import type { SessionEvents } from './events.js';
 import { createFacade, type FacadeTarget } from './facade.js';
 import { reportLateChange, type RequestLabel } from './late-change.js';
