@@ -112,4 +112,30 @@ describe('the line of a session\'s writers', () => {
     assert.ok(again.lease, 'free again once released');
     await b.leave(again, undefined);
   });
+  it('lock: a lease taken afresh reads the store, not a save of its own process another process may have overtaken', async () => {
+    // The fleet failure this guards: worker A's writer leaves with its save in flight and nobody
+    // behind it; A's next writer starts from that save but must take the lease again; worker B's
+    // writer takes it first and saves. Starting from A's older value, A's writer would then be
+    // refused (409) though it held the lease.
+    const store = new MemoryStore();
+    const a = lines(1000, 5000, store).lines;
+    const b = lines(1000, 5000, store).lines;
+    const first = await a.enter('session:a', new StoreBudget());
+    assert.ok(first.lease);
+    let land!: () => void;
+    const inFlight = new Handover('v1', new Promise<void>((resolve) => (land = resolve)));
+    const released = a.leave(first, inFlight);
+    const next = a.enter('session:a', new StoreBudget());
+    assert.ok(next instanceof Promise, 'the lease is still held: it waits');
+    land();
+    a.settled('session:a', inFlight);
+    await released;
+    const elsewhere = await b.enter('session:a', new StoreBudget());
+    assert.ok(elsewhere.lease, 'the other process takes the free lease');
+    await b.leave(elsewhere, new Handover('v2', undefined));
+    const turn = await next;
+    assert.ok(turn.lease);
+    assert.equal(turn.from, undefined, 'a fresh lease: it loads what the store holds now');
+    await a.leave(turn, undefined);
+  });
 });

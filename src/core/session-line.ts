@@ -176,6 +176,11 @@ export class SessionLines {
     for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
       if (await guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget)) {
         turn.lease = lease;
+        // Taken afresh, not handed down: a writer of another process may have held it and saved
+        // since the save this turn would start from. It reads the store, once that save has landed.
+        const from = turn.from;
+        turn.from = undefined;
+        if (from && !from.settled) await from.saved;
         return turn;
       }
       const left = turn.deadline - Date.now();
