@@ -1,6 +1,6 @@
 // koa-qsession (this repository's src/, bundled by bench/build.mjs), on the store named by
 // BENCH_STORE: memory, redis, memcached or filesystem (BENCH_FS_DIR; BENCH_SERIALIZER: a serializer
-// other than the default tagged JSON). Handlers use the context-local `session`, as the README does.
+// other than the default tagged JSON; BENCH_LOCK=1: option `lock`). Handlers use the context-local `session`, as the README does.
 import Koa from 'koa';
 import { LIFETIME_MS, MEMCACHED, PAGE_WAIT_MS, REDIS_URL, describe, listen, pause, ready, sessionData, setupArgs, skip } from './common.mjs';
 
@@ -18,7 +18,8 @@ const storeOptions = {
 let middleware;
 try {
   const serializer = process.env.BENCH_SERIALIZER ? { serializer: process.env.BENCH_SERIALIZER } : {};
-  middleware = qsession({ ...storeOptions, ...serializer, lifetime: LIFETIME_MS });
+  const lock = process.env.BENCH_LOCK === '1' ? { lock: true } : {};
+  middleware = qsession({ ...storeOptions, ...serializer, ...lock, lifetime: LIFETIME_MS });
 } catch (error) {
   if (error?.name === 'SessionOptionsError') skip(`store type "${store}" is not available in this build of koa-qsession (${error.message})`);
   throw error;

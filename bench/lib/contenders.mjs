@@ -15,6 +15,8 @@ export const CONTENDERS = [
   { id: 'qs-filesystem', label: 'koa-qsession, filesystem', file: 'qsession.mjs', env: { BENCH_STORE: 'filesystem' }, filesystem: true },
   // Plain JSON instead of the Quart-compatible tagged JSON: what the tags cost.
   { id: 'qs-redis-json', label: "koa-qsession, Redis, serializer 'json'", file: 'qsession.mjs', env: { BENCH_STORE: 'redis', BENCH_SERIALIZER: 'json' }, redis: true, optional: true },
+  // Option `lock`: writers ordered across processes by a lease in Redis. What the lease costs.
+  { id: 'qs-redis-lock', label: 'koa-qsession, Redis, `lock: true`', file: 'qsession.mjs', env: { BENCH_STORE: 'redis', BENCH_LOCK: '1' }, redis: true, optional: true },
 ];
 
 /** The references every case's ratios are taken against (when measured). */
