@@ -5,7 +5,7 @@ import { RedisStore } from 'koa-qsession';
 import { storeContract } from '../support/store-contract.js';
 import { concurrencyCases } from '../support/redis-concurrency.js';
 import { startApp } from '../support/redis-app.js';
-import { startCluster, type Cluster } from '../support/redis.js';
+import { startCluster, waitFor, type Cluster } from '../support/redis.js';
 
 // One throwaway 3-master cluster for this file, started on first use.
 let cluster: Promise<Cluster> | undefined;
@@ -69,6 +69,27 @@ describe('redis cluster: sessions spread over slots', () => {
       await store.delete(keys[0]!);
       await store.delete(keys[3]!);
       assert.deepEqual((await store.userIndex!.list(user)).sort(), [keys[1], keys[2], keys[4], keys[5]].sort());
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('redis cluster: option `lock`', () => {
+  it('a session key and its lease key hash to different slots: no combined release, the lease is released on its own', async () => {
+    const { store, cleanup } = await clusterSubject();
+    try {
+      assert.equal(store.replaceAndRelease, undefined);
+      const app = await startApp({ store, lock: true });
+      try {
+        const id = (await app.request('/set?a=1')).cookie!;
+        assert.equal((await app.request('/set?a=2', id)).status, 200);
+        // Released by its own compare-and-delete once the write has landed (it may still be on its way).
+        await waitFor('the lease released', async () => (await store.get(`session:${id}:lock`)) === null, 2000);
+        assert.equal(String(await store.get(`session:${id}`)), '{"_permanent":true,"a":"2"}');
+      } finally {
+        await app.close();
+      }
     } finally {
       await cleanup();
     }

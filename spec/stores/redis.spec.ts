@@ -81,6 +81,23 @@ describe('redis round trips (INFO commandstats)', () => {
     assert.equal(roundTrips(stats), 2);
   });
 
+  it('a lone write with `lock`: the lease is taken (SET NX) and released by the compare-and-set script itself', async () => {
+    const { url, cli } = await server();
+    const locked = await startApp({ type: 'redis', redis: url, lock: true, keyPrefix: 'locked:' });
+    try {
+      const lockedId = (await locked.request('/set?a=1')).cookie!;
+      await locked.request('/set?a=2', lockedId); // the script is in Redis's cache from here on
+      const stats = await commandsDuring(await server(), () => locked.request('/set?a=3', lockedId));
+      // Round trips: SET NX (the lease), GET (the session), EVALSHA (inside it: GET and DEL of the
+      // lease, GET and SET of the session). No release call of its own.
+      assert.deepEqual(stats, { set: 1 + 1, get: 1 + 2, evalsha: 1, del: 1 });
+      assert.equal((await cli('EXISTS', `locked:${lockedId}:lock`)).trimEnd(), '0', 'released');
+      assert.equal((await cli('GET', `locked:${lockedId}`)).trimEnd(), '{"_permanent":true,"a":"3"}');
+    } finally {
+      await locked.close();
+    }
+  });
+
   it('a new session is one SET NX', async () => {
     assert.deepEqual(await commandsDuring(await server(), () => app.request('/set?c=4')), { set: 1 });
   });
@@ -102,6 +119,39 @@ describe('redis round trips (INFO commandstats)', () => {
     assert.equal((await cli('GET', `session:${fresh}`)).trimEnd(), '{"_permanent":true,"foo":"bar"}');
     const ttl = Number(await cli('PTTL', `session:${fresh}`));
     assert.ok(ttl > 30 * 24 * 3600 * 1000, `TTL is the 31-day lifetime (got ${ttl} ms)`);
+  });
+});
+
+describe('RedisStore.replaceAndRelease (option `lock`)', () => {
+  it('releases the lease only when it holds the token, whatever the compare-and-set answers', async () => {
+    const { url, cli } = await server();
+    const store = new RedisStore(url);
+    try {
+      assert.ok(store.replaceAndRelease);
+      await store.create('rr:s', 'v1', 60_000);
+      await store.create('rr:s:lock', 'mine', 60_000);
+      assert.deepEqual(await store.replaceAndRelease('rr:s', 'v1', 'v2', 60_000, 'rr:s:lock', 'mine'), { status: 'ok' });
+      assert.equal((await cli('EXISTS', 'rr:s:lock')).trimEnd(), '0');
+      assert.equal((await cli('GET', 'rr:s')).trimEnd(), 'v2');
+      // A conflict releases too (the writer is done with the lease) and leaves the session as it was.
+      await store.create('rr:s:lock', 'mine', 60_000);
+      const conflict = await store.replaceAndRelease('rr:s', 'v1', 'v3', 60_000, 'rr:s:lock', 'mine');
+      assert.equal(conflict.status, 'conflict');
+      assert.equal((await cli('EXISTS', 'rr:s:lock')).trimEnd(), '0');
+      assert.equal((await cli('GET', 'rr:s')).trimEnd(), 'v2');
+      // Another writer's lease (this one's expired and was taken again) is not touched.
+      await store.create('rr:s:lock', 'theirs', 60_000);
+      assert.deepEqual(await store.replaceAndRelease('rr:s', 'v2', 'v4', 60_000, 'rr:s:lock', 'mine'), { status: 'ok' });
+      assert.equal((await cli('GET', 'rr:s:lock')).trimEnd(), 'theirs');
+      // A session gone: nothing created, the lease still released.
+      await cli('DEL', 'rr:s:lock');
+      await store.create('rr:gone:lock', 'mine', 60_000);
+      assert.deepEqual(await store.replaceAndRelease('rr:gone', 'v1', 'v2', 60_000, 'rr:gone:lock', 'mine'), { status: 'missing' });
+      assert.equal((await cli('EXISTS', 'rr:gone')).trimEnd(), '0');
+      assert.equal((await cli('EXISTS', 'rr:gone:lock')).trimEnd(), '0');
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { debug, debugEnabled } from './debug.js';
 import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle-parts.js';
 import { METADATA_KEYS, metaOf, nowSeconds } from './metadata.js';
 import { REMOVED } from '../serializers/session-text.js';
+import type { ReplaceResult } from '../stores/store.js';
 import type { SessionRecord } from './record.js';
 import { Handover } from './session-line.js';
 import { idLabel } from './signing.js';
@@ -216,7 +217,7 @@ export class SessionCommitter {
     try {
       for (let attempt = 0; ; attempt++) {
         const value = hasData(members) ? text.assemble(members) : undefined;
-        const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', store.replace(key, expected, value, ttlMs), record.budget);
+        const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', this.replace(record, key, expected, value, ttlMs, attempt), record.budget);
         if (attempt === 0 && value !== undefined && record.turn) {
           const turn = record.turn;
           // Nobody to hand it to, and a store that keeps call order: whoever comes next reads the
@@ -262,6 +263,21 @@ export class SessionCommitter {
         lines.settled(key, handover);
       }
     }
+  }
+
+  /**
+   * The compare-and-set. The first attempt of the last writer in line holding the `lock` lease
+   * releases the lease in the same store call where the store can (`replaceAndRelease`); the line
+   * then has no lease left to release (a call that fails leaves it to its TTL, as a dead process does).
+   */
+  private replace(record: SessionRecord, key: string, expected: StoredValue, value: StoredValue, ttlMs: number, attempt: number): Promise<ReplaceResult> {
+    const { store, lines } = this.parts;
+    const lease = record.turn?.lease;
+    if (attempt > 0 || lease === undefined || store.replaceAndRelease === undefined || lines.waitingBehind(record.turn!)) {
+      return store.replace(key, expected, value, ttlMs);
+    }
+    record.turn!.lease = undefined;
+    return store.replaceAndRelease(key, expected, value, ttlMs, lease.key, lease.token);
   }
 
   /**

@@ -61,6 +61,15 @@ export interface SessionStore {
    */
   replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult>;
 
+  /**
+   * Optional, for option `lock`: `replace`, and in the same atomic step the release of the lease
+   * `leaseKey` (deleted only if it still holds `token`), whatever the compare-and-set's answer. It
+   * saves the lease's own release round trip on every write that ends a burst. A store that cannot
+   * reach both keys in one step (Redis Cluster: they hash to different slots) leaves it out; the core
+   * then releases the lease with `deleteIf` after the write.
+   */
+  replaceAndRelease?(key: string, expected: StoredValue, value: StoredValue, ttlMs: number, leaseKey: string, token: StoredValue): Promise<ReplaceResult>;
+
   /** Remove `key`; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
 

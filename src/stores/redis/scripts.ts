@@ -26,6 +26,20 @@ return 1
 `);
 
 /**
+ * COMPARE_AND_SET, releasing the lease of option `lock` in the same step (DEL only if it still holds
+ * this writer's token: after its TTL it may be another's). Two keys: not for Redis Cluster.
+ * KEYS[1] session key, KEYS[2] lease key; ARGV[1..3] as COMPARE_AND_SET, ARGV[4] the lease's token.
+ */
+export const COMPARE_AND_SET_RELEASE = script(`
+if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if current ~= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+/**
  * Compare-and-delete, the same way: DEL only if the key still holds exactly the expected bytes.
  * Replies: 1 = deleted, 0 = the key is gone, a bulk string = the key holds this other value.
  * KEYS[1] session key; ARGV[1] expected value.

@@ -3,7 +3,7 @@ import { SessionOptionsError } from '../../errors.js';
 import { onlyKnownKeys } from '../../validate.js';
 import { ownConnection, sharedConnection, type EvalArguments, type RedisClientLike, type RedisCommands, type RedisConnection } from './connection.js';
 import { clientKind, resolveWaitReplicas, waitForReplicas, type RedisClientKind, type ResolvedWaitReplicas, type WaitReplicasOptions } from './replicas.js';
-import { COMPARE_AND_DELETE, COMPARE_AND_SET, runScript, USER_ADD } from './scripts.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_SET, COMPARE_AND_SET_RELEASE, runScript, USER_ADD, type LuaScript } from './scripts.js';
 import type { ReplaceResult, SessionStore, StoredValue, UserSessionIndex } from '../store.js';
 
 export type { RedisClientLike } from './connection.js';
@@ -37,6 +37,8 @@ export class RedisStore implements SessionStore {
   private readonly connection: RedisConnection;
   private readonly kind: RedisClientKind;
   private readonly waitReplicas: ResolvedWaitReplicas | undefined;
+  /** Not on a Cluster, where a session key and its lease key hash to different slots. */
+  readonly replaceAndRelease: SessionStore['replaceAndRelease'];
 
   /**
    * `redis`: a redis:// or rediss:// URL (the store opens and closes its own connection), a client
@@ -47,6 +49,11 @@ export class RedisStore implements SessionStore {
     this.connection = typeof target === 'string' ? ownConnection(checkUrl(target)) : sharedConnection(checkClient(target));
     this.kind = typeof target === 'string' ? 'client' : clientKind(target);
     this.waitReplicas = resolveWaitReplicas(waitReplicas);
+    this.replaceAndRelease =
+      this.kind === 'cluster'
+        ? undefined
+        : (key, expected, value, ttlMs, leaseKey, token) =>
+            this.compareAndSet(COMPARE_AND_SET_RELEASE, key, { keys: [key, leaseKey], arguments: [bytes(expected), bytes(value), px(ttlMs), bytes(token)] });
     this.userIndex = {
       add: async (userKey, sessionKey, ttlMs) => {
         await runScript(await this.commands(), USER_ADD, { keys: [userKey], arguments: [sessionKey, px(ttlMs)] });
@@ -84,16 +91,19 @@ export class RedisStore implements SessionStore {
   }
 
   replace(key: string, expected: StoredValue, value: StoredValue, ttlMs: number): Promise<ReplaceResult> {
-    const options = { keys: [key], arguments: [bytes(expected), bytes(value), px(ttlMs)] };
-    const ready = this.connection.readyNow();
-    // Every write: when connected and no WAIT follows, the script goes out at once (no async hops).
-    if (ready && this.waitReplicas?.on !== 'all') return runScript(ready, COMPARE_AND_SET, options).then(compareAndSetResult);
-    return this.replaceAndWait(key, options);
+    return this.compareAndSet(COMPARE_AND_SET, key, { keys: [key], arguments: [bytes(expected), bytes(value), px(ttlMs)] });
   }
 
-  private async replaceAndWait(key: string, options: EvalArguments): Promise<ReplaceResult> {
+  private compareAndSet(lua: LuaScript, key: string, options: EvalArguments): Promise<ReplaceResult> {
+    const ready = this.connection.readyNow();
+    // Every write: when connected and no WAIT follows, the script goes out at once (no async hops).
+    if (ready && this.waitReplicas?.on !== 'all') return runScript(ready, lua, options).then(compareAndSetResult);
+    return this.compareAndSetAndWait(lua, key, options);
+  }
+
+  private async compareAndSetAndWait(lua: LuaScript, key: string, options: EvalArguments): Promise<ReplaceResult> {
     const commands = await this.commands();
-    const result = compareAndSetResult(await runScript(commands, COMPARE_AND_SET, options));
+    const result = compareAndSetResult(await runScript(commands, lua, options));
     if (result.status === 'ok' && this.waitReplicas?.on === 'all') await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'write');
     return result;
   }
