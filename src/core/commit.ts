@@ -219,14 +219,11 @@ export class SessionCommitter {
         const value = hasData(members) ? text.assemble(members) : undefined;
         const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', this.replace(record, key, expected, value, ttlMs, attempt), record.budget);
         if (attempt === 0 && value !== undefined && record.turn) {
-          const turn = record.turn;
-          // Nobody to hand it to, and a store that keeps call order: whoever comes next reads the
-          // store, and that read reaches it after this write. No hand-over to make.
-          if (store.ordered === true && turn.lease === undefined && !lines.waitingBehind(turn)) this.leave(record, undefined);
-          else {
-            handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
-            this.leave(record, handover);
-          }
+          // Handed over even with nobody waiting yet: a writer that comes before this save is
+          // answered starts from it, with no store read (on a hot session, a read while it holds
+          // the line would hold up every writer behind it).
+          handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
+          this.leave(record, handover);
         }
         const result = await call;
         if (result.status === 'ok') {
