@@ -17,13 +17,14 @@ function script(source: string): LuaScript {
  * Replies: 1 = replaced, 0 = the key is gone, a bulk string = the key holds this other value.
  * KEYS[1] session key; ARGV[1] expected value, ARGV[2] new value, ARGV[3] TTL in ms.
  */
-export const COMPARE_AND_SET = script(`
+const COMPARE_AND_SET_STEPS = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 if current ~= ARGV[1] then return current end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
-`);
+`;
+export const COMPARE_AND_SET = script(COMPARE_AND_SET_STEPS);
 
 /**
  * COMPARE_AND_SET, releasing the lease of option `lock` in the same step (DEL only if it still holds
@@ -31,13 +32,7 @@ return 1
  * KEYS[1] session key, KEYS[2] lease key; ARGV[1..3] as COMPARE_AND_SET, ARGV[4] the lease's token.
  */
 export const COMPARE_AND_SET_RELEASE = script(`
-if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if current ~= ARGV[1] then return current end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-`);
+if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end` + COMPARE_AND_SET_STEPS);
 
 /**
  * Compare-and-delete, the same way: DEL only if the key still holds exactly the expected bytes.
