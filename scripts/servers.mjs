@@ -13,6 +13,26 @@ import { join } from 'node:path';
 const HOST = '127.0.0.1';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The servers this process started and has not stopped. They die with it, also when it is ended by a
+// signal (a bench cut short with Ctrl-C, a spec file the runner cancels): left behind, they would
+// live on as orphans holding ports and memory.
+const running = new Set();
+const killRunning = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+let hooked = false;
+function killOnExit() {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', killRunning);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      killRunning();
+      process.kill(process.pid, signal); // the handler is gone: the signal's own default, exit
+    });
+  }
+}
+
 /** @returns {Promise<number>} a port nobody listens on right now (the OS picks it) */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -58,10 +78,13 @@ export async function waitForPort(port, timeoutMs = 10_000) {
 export async function startServer(command, args, port, options = {}) {
   const env = options.env ? { ...process.env, ...options.env } : undefined;
   const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit();
+  running.add(child);
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk) => (output += chunk.toString()));
   const exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  exited.then(() => running.delete(child));
   const spawnFailed = new Promise((_, reject) => child.once('error', (error) => reject(new Error(`${command}: ${error.message}`))));
   const died = exited.then(() => {
     throw new Error(`${command} exited before it was ready:\n${output}`);
