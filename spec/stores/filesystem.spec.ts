@@ -147,6 +147,8 @@ describe('FilesystemStore', () => {
   it('the user index file lives as long as its longest-lived session, whatever TTL its entries were given', async () => {
     const index = store.userIndex;
     await store.create('remembered', 'a', 60_000);
+    // An expiry with a fraction of a millisecond (a file system keeps nanoseconds; a Date keeps none).
+    utimesSync(store.pathOf('remembered'), new Date(), (Date.now() + 60_000) / 1000 + 0.0009);
     // An entry with a TTL shorter than its session (a TTL restarted without a re-add), then a short session.
     await index.add('user:2', 'remembered', 100);
     await store.create('brief', 'b', 100);

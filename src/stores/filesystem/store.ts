@@ -256,7 +256,9 @@ class FilesystemUserIndex implements UserSessionIndex {
       }
       const latest = Math.max(0, ...Object.values(entries));
       if (latest === 0) return unlinkQuietly(path);
-      const temp = await this.store.writeTemp(Buffer.from(JSON.stringify(entries)), latest);
+      // A session file's mtime reads back with a fraction of a millisecond that a Date drops: rounded
+      // up, and a millisecond more, the index never expires before the session it lists.
+      const temp = await this.store.writeTemp(Buffer.from(JSON.stringify(entries)), Math.ceil(latest) + 1);
       stillHeld();
       await rename(temp, path).catch(async (error: unknown) => {
         await unlink(temp).catch(() => undefined);
