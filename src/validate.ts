@@ -63,9 +63,14 @@ export class OptionProblems {
       return check();
     } catch (error) {
       if (!(error instanceof SessionOptionsError)) throw error;
-      this.found.push(...error.problems);
+      for (const problem of error.problems) this.add(problem.option, problem.message);
       return undefined as T;
     }
+  }
+
+  /** A problem found by looking at options together; one already listed (two checks of one option) is not repeated. */
+  add(option: string, message: string): void {
+    if (!this.found.some((known) => known.option === option && known.message === message)) this.found.push({ option, message });
   }
 
   throwIfAny(): void {

@@ -81,9 +81,7 @@ export function resolveOptions(options: QSessionOptions = {}): ResolvedOptions {
   };
   // `lock` orders writers by making them wait for its lease; with no wait at all it would order nothing.
   if (resolved.lock !== undefined && resolved.turnWait === 0) {
-    p.take(() => {
-      throw new SessionOptionsError('turnWait', 'must be above 0 with `lock`: the lease orders writers by making them wait for it (leave turnWait out for its default, 5000 ms)');
-    });
+    p.add('turnWait', 'must be above 0 with `lock`: the lease orders writers by making them wait for it (leave turnWait out for its default, 5000 ms)');
   }
   p.throwIfAny();
   warnAboutMaxAge(options);

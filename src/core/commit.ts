@@ -263,18 +263,17 @@ export class SessionCommitter {
   }
 
   /**
-   * The compare-and-set. The first attempt of the last writer in line holding the `lock` lease
-   * releases the lease in the same store call where the store can (`replaceAndRelease`); the line
-   * then has no lease left to release (a call that fails leaves it to its TTL, as a dead process does).
+   * The compare-and-set. On its first attempt, a write whose `lock` lease nobody waits to take over
+   * releases it in the same store call where the store can (`replaceAndRelease`); the line then has
+   * no lease left to release (a call that fails leaves it to its TTL, as a dead process does).
    */
   private replace(record: SessionRecord, key: string, expected: StoredValue, value: StoredValue, ttlMs: number, attempt: number): Promise<ReplaceResult> {
     const { store, lines } = this.parts;
-    const lease = record.turn?.lease;
-    if (attempt > 0 || lease === undefined || store.replaceAndRelease === undefined || lines.waitingBehind(record.turn!)) {
-      return store.replace(key, expected, value, ttlMs);
+    if (attempt === 0 && store.replaceAndRelease !== undefined && record.turn !== undefined) {
+      const lease = lines.leaseForWrite(record.turn);
+      if (lease !== undefined) return store.replaceAndRelease(key, expected, value, ttlMs, lease.key, lease.token);
     }
-    record.turn!.lease = undefined;
-    return store.replaceAndRelease(key, expected, value, ttlMs, lease.key, lease.token);
+    return store.replace(key, expected, value, ttlMs);
   }
 
   /**

@@ -48,8 +48,8 @@ export class Lifecycle {
   }
 
   /** A new, unsaved session (a stand-in when the store could not be reached). */
-  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget): SessionRecord {
-    return this.loader.fresh(replacesCookie, address, budget);
+  fresh(replacesCookie: boolean, context: OpenContext = {}, budget?: StoreBudget): SessionRecord {
+    return this.loader.fresh(replacesCookie, context, budget);
   }
 
   /** Saves what the request changed and says which cookie to send (synchronous when nothing is stored). */

@@ -17,24 +17,25 @@ export class SessionLoader {
   constructor(private readonly parts: LifecycleParts) {}
 
   open(cookieId: string | undefined, context: OpenContext): SessionRecord | Promise<SessionRecord> {
-    if (cookieId === undefined) return this.fresh(false, context.address, undefined, context.forwardedFor);
+    if (cookieId === undefined) return this.fresh(false, context);
     if (!this.parts.isValidId(cookieId)) {
       if (debugEnabled) debug('cookie refused: not a well-formed id (%d characters); no store call', cookieId.length);
-      return this.fresh(true, context.address, undefined, context.forwardedFor);
+      return this.fresh(true, context);
     }
     return this.load(cookieId, context);
   }
 
   /**
    * A new, unsaved session. `replacesCookie`: the client sent a cookie we will not honour. With
-   * pinning on, it is pinned to `address` (or, for a Quart app that pins by it, the X-Forwarded-For text).
+   * pinning on, it is pinned to the client address (or, for a Quart app that pins by it, the
+   * X-Forwarded-For text: `pinToWrite`).
    */
-  fresh(replacesCookie: boolean, address?: string, budget?: StoreBudget, forwardedFor?: string): SessionRecord {
+  fresh(replacesCookie: boolean, context: OpenContext, budget?: StoreBudget): SessionRecord {
     const { options, codec, newId } = this.parts;
     const record = new SessionRecord({
       isNew: true, permanent: options.permanent, codec, newId, defaultLifetime: options.lifetime, budget, staleCookie: replacesCookie,
     });
-    if (address !== undefined) record.setMeta('_addr', pinToWrite({ address, forwardedFor }));
+    if (context.address !== undefined) record.setMeta('_addr', pinToWrite({ address: context.address, forwardedFor: context.forwardedFor }));
     return record;
   }
 
@@ -72,7 +73,7 @@ export class SessionLoader {
       // way): the browser's cookie is the newer one, so this request sends none and stores nothing.
       const superseded = (await this.parts.retired.of(key, budget)) === 'regenerated';
       if (debugEnabled) debug('cookie refused: session %s is not in the store (%s); a fresh session', idLabel(id), superseded ? 'regenerated a moment ago' : 'expired or deleted');
-      const record = this.fresh(!superseded, address, budget, context.forwardedFor);
+      const record = this.fresh(!superseded, context, budget);
       if (superseded) record.supersede();
       return record;
     }
@@ -85,7 +86,7 @@ export class SessionLoader {
       // the cookie, which that app shares: the request sees an empty session it may not change.
       const session = idLabel(id);
       events.emit('decode-error', { session, error: new SessionDecodeError(session, serializer.name, failure) });
-      const record = this.fresh(false, undefined, budget);
+      const record = this.fresh(false, {}, budget);
       record.foreign = session;
       return record;
     }
@@ -96,16 +97,17 @@ export class SessionLoader {
     // on, or by a Python app that does not pin) adopts it now and is written once on this request.
     let adopted = false;
     if (address !== undefined) {
+      const request = { address, forwardedFor: context.forwardedFor };
       const pinned = metaOf(record, '_addr');
       if (pinned === undefined) {
-        record.setMeta('_addr', pinToWrite({ address, forwardedFor: context.forwardedFor }));
+        record.setMeta('_addr', pinToWrite(request));
         adopted = true;
-      } else if (!pinMatches(pinned, { address, forwardedFor: context.forwardedFor }, options.pinning)) {
+      } else if (!pinMatches(pinned, request, options.pinning)) {
         // Quart-Session's rule: the session is deleted, so the victim is logged out too; a cookie
         // replayed from elsewhere must not be left usable.
         events.emit('pin-mismatch', { session: idLabel(id), expected: String(pinned), actual: address });
         await this.discard(key, record);
-        return this.fresh(true, address, budget, context.forwardedFor);
+        return this.fresh(true, context, budget);
       }
     }
     if (options.maxAge !== undefined) {
@@ -116,7 +118,7 @@ export class SessionLoader {
       } else if (pastMaxAge(created, options.maxAge)) {
         events.emit('absolute-timeout', { session: idLabel(id), createdAt: new Date(typeof created === 'number' ? created * 1000 : NaN) });
         await this.discard(key, record);
-        return this.fresh(true, address, budget, context.forwardedFor);
+        return this.fresh(true, context, budget);
       }
     }
     if (adopted) record.markDirty();

@@ -133,10 +133,17 @@ export class SessionLines {
     return lease ? this.release(lease, left) : undefined;
   }
 
-  /** Whether a writer waits behind `turn` (who would start from what it leaves). */
-  waitingBehind(turn: Turn): boolean {
+  /**
+   * The lease `turn` holds, taken off it for its write to release in the same store call; undefined
+   * when it holds none, or when a writer waits behind it to take the lease over.
+   */
+  leaseForWrite(turn: Turn): Lease | undefined {
+    const lease = turn.lease;
+    if (lease === undefined) return undefined;
     const entry = this.lines.get(turn.key);
-    return entry instanceof Line && entry.holder === turn && entry.waiters.length > 0;
+    if (entry instanceof Line && entry.holder === turn && entry.waiters.length > 0) return undefined;
+    turn.lease = undefined;
+    return lease;
   }
 
   /** `handover`'s save was answered: it is no longer a save in flight for anyone to start from. */

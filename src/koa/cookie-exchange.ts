@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { ResolvedOptions } from '../config/options.js';
 import type { SessionEvents } from '../core/events.js';
 import { willWrite } from '../core/commit.js';
-import type { CookieDecision, Lifecycle } from '../core/lifecycle.js';
+import type { CookieDecision, Lifecycle, OpenContext } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
 import { debug, debugEnabled } from '../core/debug.js';
 import { createSigner, type Signer } from '../core/signing.js';
@@ -80,21 +80,22 @@ export class CookieExchange {
     const address = this.options.hijackProtection ? clientAddress(ctx, this.options.client) : undefined;
     const writer = this.options.isWriter ? this.options.isWriter(ctx) === true : !SAFE_METHODS.has(ctx.method);
     const forwardedFor = address !== undefined && this.options.quartPinning === 'forwarded-for' ? ctx.get('X-Forwarded-For') : undefined;
+    const context = { address, forwardedFor, writer };
     let record: SessionRecord | Promise<SessionRecord>;
     try {
-      record = this.lifecycle.open(id, { address, forwardedFor, writer });
+      record = this.lifecycle.open(id, context);
     } catch (error) {
-      return this.openFailed(ctx, error, cookie, address);
+      return this.openFailed(ctx, error, cookie, context);
     }
-    if (record instanceof Promise) return record.then((loaded) => ({ record: loaded, cookie }), (error: unknown) => this.openFailed(ctx, error, cookie, address));
+    if (record instanceof Promise) return record.then((loaded) => ({ record: loaded, cookie }), (error: unknown) => this.openFailed(ctx, error, cookie, context));
     return { record, cookie };
   }
 
-  private async openFailed(ctx: Context, error: unknown, cookie: CookieState, address: string | undefined): Promise<Opened> {
+  private async openFailed(ctx: Context, error: unknown, cookie: CookieState, context: OpenContext): Promise<Opened> {
     await this.onStoreFailure(ctx, error);
     markUnavailable(ctx);
     // A stand-in, not the client's session: saving it would replace the real cookie (issue 17).
-    return { record: this.lifecycle.fresh(false, address), cookie: { ...cookie, unavailable: true } };
+    return { record: this.lifecycle.fresh(false, context), cookie: { ...cookie, unavailable: true } };
   }
 
   /** Saves (or not) and sets the cookie. On a failed request, store errors must not hide the handler's error. */

@@ -7,6 +7,7 @@ import { Lifecycle } from '../core/lifecycle.js';
 import type { SessionRecord } from '../core/record.js';
 import { boundedStoreCall } from '../core/store-call.js';
 import { SessionOptionsError } from '../errors.js';
+import { OptionProblems } from '../validate.js';
 import type { SessionStore } from '../stores/store.js';
 import { UserIndexUpkeep } from '../users/index-upkeep.js';
 import { UserSessions, type DestroyUserSessionsOptions, type UserId, type UserSessionInfo } from '../users/user-sessions.js';
@@ -43,25 +44,14 @@ export interface QSessionMiddleware extends Middleware {
  * wrong is closed again (its close never throws here).
  */
 function resolveAll(options: QSessionOptions): { resolved: ReturnType<typeof resolveOptions>; store: SessionStore } {
-  const problems: SessionOptionsError['problems'][number][] = [];
-  const attempt = <T>(make: () => T): T | undefined => {
-    try {
-      return make();
-    } catch (error) {
-      if (!(error instanceof SessionOptionsError)) throw error;
-      for (const problem of error.problems) {
-        if (!problems.some((known) => known.option === problem.option && known.message === problem.message)) problems.push(problem);
-      }
-      return undefined;
-    }
-  };
-  const resolved = attempt(() => resolveOptions(options));
-  const store = attempt(() => createStore(options));
-  if (resolved === undefined || store === undefined) {
+  const problems = new OptionProblems();
+  const resolved = problems.take(() => resolveOptions(options));
+  const store: SessionStore | undefined = problems.take(() => createStore(options));
+  if (problems.count > 0) {
     store?.close?.().catch(() => undefined);
-    throw SessionOptionsError.of(problems);
+    problems.throwIfAny();
   }
-  return { resolved, store };
+  return { resolved, store: store! };
 }
 
 /** `app.use(qsession(options))`: server-side sessions, with `session` / `ctx.session` in every handler. */
