@@ -4,8 +4,10 @@
  * Redis and one browser (issue 14: no logouts, no deletions, no rewrites of the other app's data).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
+import { PYTHON } from '../support/python.js';
 import { startStandalone, type Standalone } from '../support/redis.js';
 import { startKoa, type KoaSide } from './support/koa-app.js';
 import { ensurePythonPackages, SharedBrowser, startPythonApp, type PythonApp } from './support/python-apps.js';
@@ -80,8 +82,10 @@ describe('sharing a Redis with a Quart-Session app', () => {
   it('an entry the Koa app cannot decode is still in Redis after a Koa request carrying its id', async () => {
     const browser = new SharedBrowser();
     const id = crypto.randomUUID();
-    // Flask-Session 0.7+'s default, msgpack of {"_permanent": True, "user_id": 7}, byte for byte.
-    const msgpack = Buffer.from([0x82, 0xaa, ...Buffer.from('_permanent'), 0xc3, 0xa7, ...Buffer.from('user_id'), 0x07]);
+    // Flask-Session 0.7+'s default entry: msgpack of {"_permanent": True, "user_id": 7}, packed by
+    // Python's msgpack (Flask-Session 0.7+ itself cannot be installed here; Debian ships 0.3.2).
+    const msgpack = spawnSync(PYTHON, ['-c', 'import msgpack, sys; sys.stdout.buffer.write(msgpack.packb({"_permanent": True, "user_id": 7}))']).stdout;
+    assert.deepEqual(msgpack, Buffer.from([0x82, 0xaa, ...Buffer.from('_permanent'), 0xc3, 0xa7, ...Buffer.from('user_id'), 0x07]), 'the msgpack bytes, as the format spells them');
     const writer = await createClient({ url: redis.server.url }).connect();
     await writer.set(`session:${id}`, msgpack, { EX: 600 });
     await writer.close();

@@ -6,7 +6,7 @@ import { freePort, startServer } from '../../support/process.js';
 
 /**
  * The Python side of the interop specs: Debian's python3-quart, python3-flask, python3-redis,
- * python3-flask-session and python3-hypercorn under /usr/bin/python3. Installing them is
+ * python3-flask-session, python3-hypercorn and python3-msgpack under /usr/bin/python3. Installing them is
  * `scripts/install-system-deps.sh`'s job (pretest and .ci/run), never a spec's: missing, they are a
  * loud failure naming that script, never a skip.
  */
@@ -16,6 +16,7 @@ const PACKAGES: Record<string, string> = {
   redis: 'python3-redis',
   flask_session: 'python3-flask-session',
   hypercorn: 'python3-hypercorn',
+  msgpack: 'python3-msgpack',
 };
 
 export function ensurePythonPackages(): void {
