@@ -4,15 +4,23 @@ import { debug, debugEnabled } from './debug.js';
 import type { CookieDecision, LifecycleParts, RequestOutcome } from './lifecycle-parts.js';
 import { METADATA_KEYS, metaOf, nowSeconds } from './metadata.js';
 import { REMOVED } from '../serializers/session-text.js';
-import type { ReplaceResult } from '../stores/store.js';
 import type { SessionRecord } from './record.js';
-import { Handover } from './session-line.js';
+import { SaveGroup, SaveGroups } from './save-group.js';
+import { Handover, type Lease } from './session-line.js';
+import type { StoreBudget } from './store-call.js';
 import { idLabel } from './signing.js';
 
 /** A save's decision before the cookie's expiry is known. */
 type Action = { readonly kind: 'none' } | { readonly kind: 'set'; readonly id: string } | { readonly kind: 'clear' };
 const NONE: Action = { kind: 'none' };
 const CLEAR: Action = { kind: 'clear' };
+
+/** A request whose save is being stored: its changes, and the user its index entry names. */
+interface Saving {
+  readonly record: SessionRecord;
+  readonly changes: ReadonlyMap<string, unknown>;
+  readonly user: unknown;
+}
 
 /**
  * Whether the request asks anything of the store at commit: the one answer to "will this request
@@ -31,6 +39,7 @@ export function willWrite(record: SessionRecord, modified = record.modified): bo
  */
 export class SessionCommitter {
   private warnedStaticDrop = false;
+  private readonly groups = new SaveGroups<Saving, Action | Error>((group) => this.sendGroup(group));
 
   constructor(private readonly parts: LifecycleParts) {}
 
@@ -194,66 +203,43 @@ export class SessionCommitter {
   /**
    * Compare-and-set (or compare-and-delete, when no data is left) against the value this request
    * read. The next writer of the session in this process starts from this value at once and saves
-   * after this save is answered. On a conflict, this request's changed and removed keys are applied
-   * to what is stored now and tried again; a key another save changed too is `onConflict`'s to decide.
+   * after this save is answered; on a hot session, in the same store call (core/save-group.ts).
    */
   private async saveOnto(record: SessionRecord): Promise<Action> {
-    const { options, store, guard, text, users, lines } = this.parts;
+    const { options, store, text, users, lines } = this.parts;
     const key = options.keyPrefix + record.id;
-    const from = record.turn?.from;
+    const turn = record.turn;
+    const from = turn?.from;
+    const plan = record.plan();
+    const value = hasData(plan.members) ? text.assemble(plan.members) : undefined;
+    const saving: Saving = { record, changes: plan.changes, user: users?.userToIndex(record) };
+    const loaded = record.loadedFrom as StoredValue;
+    if (value !== undefined && from !== undefined && !from.settled && store.ordered === true) {
+      // A hot session: a save is in flight. This one waits for the end of the event loop's turn, and
+      // the writers that finish meanwhile store theirs with it.
+      const joined = this.groups.add(key, loaded, saving, value);
+      this.leave(record, joined.handover);
+      return unwrap(await joined.answer);
+    }
+    this.groups.flush(key);
     // It started from a save still in flight: its compare-and-set must reach the store after that one.
     // A store that keeps call order (Redis: one connection) gets it at once, a pipeline; others wait.
     if (from && !from.settled && store.ordered !== true) await from.saved;
-    const plan = record.plan();
-    const user = users?.userToIndex(record);
-    const ttlMs = this.parts.ttlFor(record); // once: the store's TTL and the user index entry's
-    const loaded = record.loadedFrom as StoredValue;
-    let expected = loaded;
-    let members: Iterable<readonly [string, unknown]> = plan.members;
-    let overwritten: string[] = [];
     let handover: Handover | undefined;
     let answered: (() => void) | undefined;
-    const deadline = Date.now() + options.storeTimeout;
+    let lease: Lease | undefined;
+    if (value !== undefined && turn) {
+      // Before it leaves: a lease nobody waits to take over is released by the write itself.
+      if (store.replaceAndRelease !== undefined) lease = lines.leaseForWrite(turn);
+      // Handed over even with nobody waiting yet: a writer that comes before this save is answered
+      // starts from it, with no store read (on a hot session, a read while it holds the line would
+      // hold up every writer behind it).
+      handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
+      this.leave(record, handover);
+    }
     try {
-      for (let attempt = 0; ; attempt++) {
-        const value = hasData(members) ? text.assemble(members) : undefined;
-        const call = value === undefined ? guard('delete', store.deleteIf(key, expected), record.budget) : guard('replace', this.replace(record, key, expected, value, ttlMs, attempt), record.budget);
-        if (attempt === 0 && value !== undefined && record.turn) {
-          // Handed over even with nobody waiting yet: a writer that comes before this save is
-          // answered starts from it, with no store read (on a hot session, a read while it holds
-          // the line would hold up every writer behind it).
-          handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
-          this.leave(record, handover);
-        }
-        const result = await call;
-        if (result.status === 'ok') {
-          if (overwritten.length > 0) this.parts.events.emit('conflict', { session: idLabel(record.id), keys: overwritten, resolution: 'overwritten' });
-          if (value === undefined) {
-            await users?.removed(record, [record.id]);
-            return CLEAR;
-          }
-          record.stored(value);
-          await users?.written(record, user, false, ttlMs);
-          return { kind: 'set', id: record.id };
-        }
-        // Gone: retired by another request (whose cookie the browser may hold now), or expired.
-        if (result.status === 'missing') {
-          if (value === undefined) return NONE;
-          throw this.conflict(record, [], 'gone');
-        }
-        const clashing = this.clashes(loaded, result.current, plan.changes);
-        if (clashing.length > 0) {
-          if (options.onConflict === 'fail') throw this.conflict(record, clashing, 'changed');
-          overwritten = clashing;
-        }
-        if (debugEnabled) debug('compare-and-set conflict on session %s: merging this request\'s changes, retry %d', idLabel(record.id), attempt + 1);
-        members = text.mergedMembers(result.current, [plan.changes]);
-        expected = result.current;
-        if (attempt > 0) {
-          if (Date.now() > deadline) throw new SessionStoreError('save', 'the session kept changing under other writers for longer than storeTimeout');
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
-        }
-      }
+      const [answer] = await this.cas(key, [saving], loaded, value, this.parts.ttlFor(record), record.budget, lease);
+      return unwrap(answer!);
     } finally {
       if (handover) {
         answered!();
@@ -262,18 +248,89 @@ export class SessionCommitter {
     }
   }
 
-  /**
-   * The compare-and-set. On its first attempt, a write whose `lock` lease nobody waits to take over
-   * releases it in the same store call where the store can (`replaceAndRelease`); the line then has
-   * no lease left to release (a call that fails leaves it to its TTL, as a dead process does).
-   */
-  private replace(record: SessionRecord, key: string, expected: StoredValue, value: StoredValue, ttlMs: number, attempt: number): Promise<ReplaceResult> {
-    const { store, lines } = this.parts;
-    if (attempt === 0 && store.replaceAndRelease !== undefined && record.turn !== undefined) {
-      const lease = lines.leaseForWrite(record.turn);
-      if (lease !== undefined) return store.replaceAndRelease(key, expected, value, ttlMs, lease.key, lease.token);
+  /** A hot session's group of saves: one compare-and-set, each member's answer. */
+  private async sendGroup(group: SaveGroup<Saving, Action | Error>): Promise<ReadonlyArray<Action | Error>> {
+    const { members } = group;
+    const last = members[members.length - 1]!.record;
+    try {
+      return await this.cas(group.key, members, group.expected, group.value, this.parts.ttlFor(last), members[0]!.record.budget, undefined);
+    } finally {
+      for (const handover of group.handovers) this.parts.lines.settled(group.key, handover);
     }
-    return store.replace(key, expected, value, ttlMs);
+  }
+
+  /**
+   * Stores `value` (undefined: deletes the session) by compare-and-set against `expected`, for the
+   * requests in `savings`: one, or a hot session's group, each having made its changes on top of the
+   * one before. On a conflict, the changes of each request still standing are applied, in order, to
+   * what is stored now and tried again; a request that changed a key another save changed too is
+   * `onConflict`'s to decide, and only that request is refused. The store call of the first attempt
+   * is made before the first await (a group's place in the store's call order). Each request's answer,
+   * in order; never rejects.
+   */
+  private async cas(
+    key: string, savings: readonly Saving[], expected: StoredValue, value: StoredValue | undefined, ttlMs: number, budget: StoreBudget | undefined, lease: Lease | undefined,
+  ): Promise<Array<Action | Error>> {
+    const { options, store, guard, text, users } = this.parts;
+    const answers: Array<Action | Error> = new Array(savings.length);
+    let standing = savings.map((_, index) => index);
+    const loaded = expected;
+    const overwritten: string[] = [];
+    const deadline = Date.now() + options.storeTimeout;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const result = await (value === undefined
+          ? guard('delete', store.deleteIf(key, expected), budget)
+          : guard('replace', lease && attempt === 0 ? store.replaceAndRelease!(key, expected, value, ttlMs, lease.key, lease.token) : store.replace(key, expected, value, ttlMs), budget));
+        if (result.status === 'ok') {
+          if (overwritten.length > 0) this.parts.events.emit('conflict', { session: idLabel(savings[0]!.record.id), keys: overwritten, resolution: 'overwritten' });
+          for (const index of standing) {
+            const { record, user } = savings[index]!;
+            if (value === undefined) {
+              await users?.removed(record, [record.id]);
+              answers[index] = CLEAR;
+            } else {
+              record.stored(value);
+              await users?.written(record, user, false, ttlMs);
+              answers[index] = { kind: 'set', id: record.id };
+            }
+          }
+          return answers;
+        }
+        // Gone: retired by another request (whose cookie the browser may hold now), or expired.
+        if (result.status === 'missing') {
+          for (const index of standing) answers[index] = value === undefined ? NONE : this.conflict(savings[index]!.record, [], 'gone');
+          return answers;
+        }
+        const stillStanding: number[] = [];
+        for (const index of standing) {
+          const { record, changes } = savings[index]!;
+          const clashing = this.clashes(loaded, result.current, changes);
+          if (clashing.length > 0 && options.onConflict === 'fail') {
+            answers[index] = this.conflict(record, clashing, 'changed');
+            continue;
+          }
+          for (const name of clashing) if (!overwritten.includes(name)) overwritten.push(name);
+          stillStanding.push(index);
+        }
+        standing = stillStanding;
+        if (standing.length === 0) return answers;
+        if (debugEnabled) {
+          const whose = standing.length === 1 ? "this request's changes" : `the changes of ${standing.length} requests saved together`;
+          debug('compare-and-set conflict on session %s: merging %s, retry %d', idLabel(savings[0]!.record.id), whose, attempt + 1);
+        }
+        const members = text.mergedMembers(result.current, standing.map((index) => savings[index]!.changes));
+        value = hasData(members) ? text.assemble(members) : undefined;
+        expected = result.current;
+        if (attempt > 0) {
+          if (Date.now() > deadline) throw new SessionStoreError('save', 'the session kept changing under other writers for longer than storeTimeout');
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+        }
+      }
+    } catch (error) {
+      for (const index of standing) answers[index] ??= error instanceof Error ? error : new SessionStoreError('save', String(error));
+      return answers;
+    }
   }
 
   /**
@@ -306,9 +363,18 @@ export class SessionCommitter {
     const retired = record.retiredIds.splice(0);
     if (retired.length === 0) return;
     const how = record.destroyed ? 'destroyed' : 'regenerated';
+    // A hot session's group still to be sent lands before the id is retired, as a save sent earlier
+    // would (its marker's round trip nearly always lets the group go first; this makes it always).
+    for (const id of retired) this.groups.flush(this.parts.options.keyPrefix + id);
     for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, how, record.budget);
     await this.parts.users?.removed(record, retired);
   }
+}
+
+/** A request's answer: its cookie, or the error it fails with. */
+function unwrap(answer: Action | Error): Action {
+  if (answer instanceof Error) throw answer;
+  return answer;
 }
 
 /** Any data member (metadata alone is not a session worth keeping). */
