@@ -132,10 +132,34 @@ describe('the line of a session\'s writers', () => {
     await released;
     const elsewhere = await b.enter('session:a', new StoreBudget());
     assert.ok(elsewhere.lease, 'the other process takes the free lease');
+    await store.create('session:a', 'v2', 60_000); // its save
     await b.leave(elsewhere, new Handover('v2', undefined));
     const turn = await next;
     assert.ok(turn.lease);
-    assert.equal(turn.from, undefined, 'a fresh lease: it loads what the store holds now');
+    assert.equal(turn.from?.value, 'v2', 'a fresh lease: it starts from what the store holds now');
     await a.leave(turn, undefined);
+  });
+
+  it('lock, on a store that keeps call order: the session is read in the same round trip as the lease is taken', async () => {
+    const inner = new MemoryStore();
+    await inner.create('session:a', 'stored', 60_000);
+    const calls: string[] = [];
+    // The memory store, with the lease's answer held back 30 ms: the read must not wait for it.
+    const store = Object.assign(Object.create(inner) as MemoryStore, {
+      async create(key: string, value: string, ttl: number) {
+        calls.push(`create ${key}`);
+        await sleep(30);
+        calls.push('create answered');
+        return inner.create(key, value, ttl);
+      },
+      get(key: string, ttl?: number) {
+        calls.push(`get ${key}`);
+        return inner.get(key, ttl);
+      },
+    });
+    const turn = await lines(1000, 5000, store).lines.enter('session:a', new StoreBudget());
+    assert.deepEqual(calls, ['create session:a:lock', 'get session:a', 'create answered']);
+    assert.ok(turn.lease);
+    assert.equal(turn.from?.value, 'stored', 'the load starts from that read: no second one');
   });
 });

@@ -121,7 +121,7 @@ export class SessionCommitter {
     if (!record.isNew && record.turn === undefined) {
       // A reader that writes after all (a GET that consumed a flash message): it loaded without waiting,
       // and its save takes its turn among the session's writers; compare-and-set merges what it missed.
-      const entered = this.parts.lines.enter(options.keyPrefix + record.id, record.budget);
+      const entered = this.parts.lines.enter(options.keyPrefix + record.id, record.budget, true);
       record.turn = entered instanceof Promise ? await entered : entered;
     }
     try {

@@ -31,7 +31,7 @@ export class Lifecycle {
       text: new SessionText(codec, options.maxSize),
       newId: makeIdGenerator(options.idFormat),
       isValidId: makeIdValidator(options.idFormat),
-      lines: new SessionLines({ waitMs: options.turnWait, store, guard, leaseTtl: options.lock?.ttl }),
+      lines: new SessionLines({ waitMs: options.turnWait, store, guard, leaseTtl: options.lock?.ttl, readTtl: options.rolling ? options.lifetime : undefined }),
       retired: new RetiredIds(store, guard),
       ttlFor: (record) => ttlFor(record, options.maxAge),
     };

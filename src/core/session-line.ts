@@ -68,6 +68,8 @@ export interface SessionLinesDeps {
   readonly guard: StoreCall;
   /** Option `lock`: the lease's TTL in ms; undefined: no lease. */
   readonly leaseTtl: number | undefined;
+  /** The session read's TTL refresh (option `rolling`), for the read sent with the lease. */
+  readonly readTtl?: number | undefined;
 }
 
 export class SessionLines {
@@ -76,8 +78,12 @@ export class SessionLines {
 
   constructor(private readonly deps: SessionLinesDeps) {}
 
-  /** A writer's turn on `key`: resolves when it may load (what it starts from is in `turn.from`). */
-  enter(key: string, budget: StoreBudget): Turn | Promise<Turn> {
+  /**
+   * A writer's turn on `key`: resolves when it may load (what it starts from is in `turn.from`).
+   * `loaded`: it has read the session already (a reader that writes after all), so a lease is taken
+   * without the read that would go with it.
+   */
+  enter(key: string, budget: StoreBudget, loaded = false): Turn | Promise<Turn> {
     const turn = new Turn(key, Date.now() + this.deps.waitMs);
     if (this.deps.waitMs === 0) return turn;
     const entry = this.lines.get(key);
@@ -102,7 +108,7 @@ export class SessionLines {
       this.arm(key, line);
     }
     if (this.deps.leaseTtl === undefined) return ready;
-    return ready instanceof Promise ? ready.then((held) => this.lease(held, budget)) : this.lease(ready, budget);
+    return ready instanceof Promise ? ready.then((held) => this.lease(held, budget, loaded)) : this.lease(ready, budget, loaded);
   }
 
   /**
@@ -175,19 +181,30 @@ export class SessionLines {
     if (this.lines.get(key) === line) this.lines.set(key, line.holder);
   }
 
-  /** Takes the store lease for the head of the line, unless it was handed down; gives up at the deadline. */
-  private async lease(turn: Turn, budget: StoreBudget): Promise<Turn> {
+  /**
+   * Takes the store lease for the head of the line, unless it was handed down; gives up at the
+   * deadline. On a store that keeps call order (Redis) the session is read in the same round trip,
+   * right behind the lease: a read that lands after the lease was taken sees every save of the
+   * writers that held it before (they release it only after their save).
+   */
+  private async lease(turn: Turn, budget: StoreBudget, loaded: boolean): Promise<Turn> {
     if (turn.lease) return turn; // handed down the line
     const { store, guard, leaseTtl } = this.deps;
     const lease: Lease = { key: `${turn.key}:lock`, token: randomBytes(12).toString('base64url') };
     for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
-      if (await guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget)) {
+      const taking = guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget);
+      // Never rejects: a failed read is read again by the load, which decides (and leaves the line).
+      const read = store.ordered === true && !loaded ? guard('get', store.get(turn.key, this.deps.readTtl), budget).catch(() => null) : undefined;
+      if (await taking) {
         turn.lease = lease;
         // Taken afresh, not handed down: a writer of another process may have held it and saved
-        // since the save this turn would start from. It reads the store, once that save has landed.
+        // since the save this turn would start from. It starts from the store's value instead.
         const from = turn.from;
         turn.from = undefined;
-        if (from && !from.settled) await from.saved;
+        if (read) {
+          const value = await read;
+          if (value !== null) turn.from = new Handover(value, undefined);
+        } else if (from && !from.settled) await from.saved;
         return turn;
       }
       const left = turn.deadline - Date.now();
