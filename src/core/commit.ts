@@ -248,12 +248,14 @@ export class SessionCommitter {
     }
   }
 
-  /** A hot session's group of saves: one compare-and-set, each member's answer. */
+  /** A hot session's group of saves: one compare-and-set, each member's answer. Never rejects. */
   private async sendGroup(group: SaveGroup<Saving, Action | Error>): Promise<ReadonlyArray<Action | Error>> {
     const { members } = group;
     const last = members[members.length - 1]!.record;
     try {
       return await this.cas(group.key, members, group.expected, group.value, this.parts.ttlFor(last), members[0]!.record.budget, undefined);
+    } catch (error) {
+      return members.map(() => asError(error));
     } finally {
       for (const handover of group.handovers) this.parts.lines.settled(group.key, handover);
     }
@@ -328,7 +330,7 @@ export class SessionCommitter {
         }
       }
     } catch (error) {
-      for (const index of standing) answers[index] ??= error instanceof Error ? error : new SessionStoreError('save', String(error));
+      for (const index of standing) answers[index] ??= asError(error);
       return answers;
     }
   }
@@ -369,6 +371,10 @@ export class SessionCommitter {
     for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, how, record.budget);
     await this.parts.users?.removed(record, retired);
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new SessionStoreError('save', String(error));
 }
 
 /** A request's answer: its cookie, or the error it fails with. */

@@ -8,14 +8,16 @@ import { Handover } from './session-line.js';
  * A writer that starts from a save still in flight (another request of its session is being
  * answered) does not send its save at once: it opens a group, sent at the end of this turn of the
  * event loop (`setImmediate`). Each writer of the session that finishes meanwhile started from the
- * one before it (the hand-over), so it joins: the group now stores its value. The store gets one
+ * one before it (the hand-over), so it joins: the group now stores its value. A save that did not
+ * start from the group's value (a reader that writes, which read the store) cannot stand for the
+ * group's changes: it goes after the group, and compare-and-set merges. The store gets one
  * compare-and-set, from what the first member started from to what the last one leaves, and every
  * member is answered when it is answered, each with its own answer (`send` decides them). Nothing is
  * answered before it is stored, and a request waits at most until the end of its event-loop turn.
  *
  * Only on a store that keeps the order of its calls (one Redis connection, the memory store): the
  * group reaches the store after the save it started from. A store call on the key that does not join
- * (a delete, a logout's retire, a touch) sends the open group first (`flush`), so it lands after it.
+ * (a delete, a logout's retire) sends the open group first (`flush`), so it lands after it.
  */
 export class SaveGroup<M, R> {
   readonly members: M[] = [];
@@ -25,18 +27,16 @@ export class SaveGroup<M, R> {
   /** Resolves with each member's answer, in order, once the group is answered (never rejects). */
   readonly answers: Promise<readonly R[]>;
   private answer!: (answers: readonly R[]) => void;
-  private readonly saved: Promise<unknown>;
 
   constructor(readonly key: string, readonly expected: StoredValue, value: StoredValue) {
     this.value = value;
     this.answers = new Promise((resolve) => (this.answer = resolve));
-    this.saved = this.answers;
   }
 
   add(member: M, value: StoredValue): { readonly handover: Handover; readonly answer: Promise<R> } {
     const index = this.members.push(member) - 1;
     this.value = value;
-    const handover = new Handover(value, this.saved);
+    const handover = new Handover(value, this.answers);
     this.handovers.push(handover);
     return { handover, answer: this.answers.then((answers) => answers[index]!) };
   }
