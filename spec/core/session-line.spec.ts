@@ -12,7 +12,8 @@ import { Handover, SessionLines, type Turn } from '../../src/core/session-line.j
 import { boundedStoreCall, StoreBudget } from '../../src/core/store-call.js';
 
 function lines(waitMs: number, leaseTtl?: number, store = new MemoryStore()) {
-  return { store, lines: new SessionLines({ waitMs, store, guard: boundedStoreCall('memory', 1000), leaseTtl }) };
+  const guard = boundedStoreCall('memory', 1000);
+  return { store, lines: new SessionLines({ waitMs, store, guard, leaseTtl, read: (key, budget) => guard('get', store.get(key), budget) }) };
 }
 
 describe('the line of a session\'s writers', () => {

@@ -214,37 +214,31 @@ export class SessionCommitter {
     const value = hasData(plan.members) ? text.assemble(plan.members) : undefined;
     const saving: Saving = { record, changes: plan.changes, user: users?.userToIndex(record) };
     const loaded = record.loadedFrom as StoredValue;
-    if (value !== undefined && from !== undefined && !from.settled && store.ordered === true) {
-      // A hot session: a save is in flight. This one waits for the end of the event loop's turn, and
-      // the writers that finish meanwhile store theirs with it.
-      const joined = this.groups.add(key, loaded, saving, value);
-      this.leave(record, joined.handover);
-      return unwrap(await joined.answer);
-    }
-    this.groups.flush(key);
-    // It started from a save still in flight: its compare-and-set must reach the store after that one.
-    // A store that keeps call order (Redis: one connection) gets it at once, a pipeline; others wait.
-    if (from && !from.settled && store.ordered !== true) await from.saved;
-    let handover: Handover | undefined;
-    let answered: (() => void) | undefined;
+    // A hot session (a save of it in flight): this save waits for the end of the event loop's turn,
+    // and the writers that finish meanwhile store theirs with it, in one compare-and-set.
+    const hot = value !== undefined && from !== undefined && !from.settled && store.ordered === true;
     let lease: Lease | undefined;
-    if (value !== undefined && turn) {
+    if (!hot) {
+      // A call on the key that does not join the open group goes after it.
+      this.groups.flush(key);
+      // It started from a save still in flight: its compare-and-set must reach the store after that one.
+      // A store that keeps call order (Redis: one connection) gets it at once, a pipeline; others wait.
+      if (from && !from.settled && store.ordered !== true) await from.saved;
       // Before it leaves: a lease nobody waits to take over is released by the write itself.
-      if (store.replaceAndRelease !== undefined) lease = lines.leaseForWrite(turn);
-      // Handed over even with nobody waiting yet: a writer that comes before this save is answered
-      // starts from it, with no store read (on a hot session, a read while it holds the line would
-      // hold up every writer behind it).
-      handover = new Handover(value, new Promise<void>((resolve) => (answered = resolve)));
-      this.leave(record, handover);
+      if (value !== undefined && turn && store.replaceAndRelease !== undefined) lease = lines.leaseForWrite(turn);
     }
+    const answer = hot
+      ? this.groups.add(key, loaded, saving, value)
+      : this.cas(key, [saving], loaded, value, this.parts.ttlFor(record), record.budget, lease).then(([only]) => only!);
+    // Handed over even with nobody waiting yet: a writer that comes before this save is answered
+    // starts from it, with no store read (on a hot session, a read while it holds the line would hold
+    // up every writer behind it).
+    const handover = value !== undefined && turn ? new Handover(value, answer) : undefined;
+    if (handover) this.leave(record, handover);
     try {
-      const [answer] = await this.cas(key, [saving], loaded, value, this.parts.ttlFor(record), record.budget, lease);
-      return unwrap(answer!);
+      return unwrap(await answer);
     } finally {
-      if (handover) {
-        answered!();
-        lines.settled(key, handover);
-      }
+      if (handover) lines.settled(key, handover);
     }
   }
 
@@ -256,8 +250,6 @@ export class SessionCommitter {
       return await this.cas(group.key, members, group.expected, group.value, this.parts.ttlFor(last), members[0]!.record.budget, undefined);
     } catch (error) {
       return members.map(() => asError(error));
-    } finally {
-      for (const handover of group.handovers) this.parts.lines.settled(group.key, handover);
     }
   }
 
@@ -273,10 +265,11 @@ export class SessionCommitter {
   private async cas(
     key: string, savings: readonly Saving[], expected: StoredValue, value: StoredValue | undefined, ttlMs: number, budget: StoreBudget | undefined, lease: Lease | undefined,
   ): Promise<Array<Action | Error>> {
-    const { options, store, guard, text, users } = this.parts;
+    const { options, store, guard, text, users, codec } = this.parts;
     const answers: Array<Action | Error> = new Array(savings.length);
     let standing = savings.map((_, index) => index);
     const loaded = expected;
+    let before: Map<string, unknown> | undefined; // what `loaded` holds, split at the first conflict
     const overwritten: string[] = [];
     const deadline = Date.now() + options.storeTimeout;
     try {
@@ -304,10 +297,13 @@ export class SessionCommitter {
           for (const index of standing) answers[index] = value === undefined ? NONE : this.conflict(savings[index]!.record, [], 'gone');
           return answers;
         }
+        // Split once per conflict, however many requests are standing.
+        before ??= new Map(codec.split(loaded));
+        const now = new Map(codec.split(result.current));
         const stillStanding: number[] = [];
         for (const index of standing) {
           const { record, changes } = savings[index]!;
-          const clashing = this.clashes(loaded, result.current, changes);
+          const clashing = this.clashes(before, now, changes);
           if (clashing.length > 0 && options.onConflict === 'fail') {
             answers[index] = this.conflict(record, clashing, 'changed');
             continue;
@@ -337,12 +333,10 @@ export class SessionCommitter {
 
   /**
    * The keys this request changed that another save changed too since this request read the session
-   * (stored differently now than when read). Metadata is the core's, never a conflict.
+   * (`before`: its members as read; `now`: as stored now). Metadata is the core's, never a conflict.
    */
-  private clashes(loaded: StoredValue, current: StoredValue, changes: ReadonlyMap<string, unknown>): string[] {
+  private clashes(before: ReadonlyMap<string, unknown>, now: ReadonlyMap<string, unknown>, changes: ReadonlyMap<string, unknown>): string[] {
     const { codec } = this.parts;
-    const before = new Map(codec.split(loaded));
-    const now = new Map(codec.split(current));
     const clashing: string[] = [];
     for (const [name, raw] of changes) {
       if (METADATA_KEYS.has(name)) continue;

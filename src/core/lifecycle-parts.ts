@@ -7,7 +7,8 @@ import type { SessionRecord } from './record.js';
 import type { RetiredIds } from './retired.js';
 import type { SessionLines } from './session-line.js';
 import type { SessionText } from '../serializers/session-text.js';
-import type { StoreCall } from './store-call.js';
+import type { StoreBudget, StoreCall } from './store-call.js';
+import type { StoredValue } from '../stored-value.js';
 
 /** The types the two halves of a request (core/load.ts, core/commit.ts) and their users share. */
 
@@ -78,6 +79,8 @@ export interface LifecycleParts {
   readonly text: SessionText;
   readonly newId: () => string;
   readonly isValidId: (candidate: string) => boolean;
+  /** The load's read of a session: one `get`, refreshing its TTL with option `rolling`. */
+  read(key: string, budget: StoreBudget): Promise<StoredValue | null>;
   readonly lines: SessionLines;
   readonly retired: RetiredIds;
   /** Milliseconds the session may still live: the store TTL on writes and the cookie's expiry. */

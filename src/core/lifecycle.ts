@@ -26,12 +26,14 @@ export class Lifecycle {
     const guard = deps.guard ?? boundedStoreCall(store.name, options.storeTimeout);
     const codec = entryCodecFor(serializer);
     serializer.prepare?.();
+    const read = (key: string, budget: StoreBudget) => guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget);
     const parts: LifecycleParts = {
       options, store, serializer, events: deps.events, guard, users: deps.users, codec,
       text: new SessionText(codec, options.maxSize),
       newId: makeIdGenerator(options.idFormat),
       isValidId: makeIdValidator(options.idFormat),
-      lines: new SessionLines({ waitMs: options.turnWait, store, guard, leaseTtl: options.lock?.ttl, readTtl: options.rolling ? options.lifetime : undefined }),
+      read,
+      lines: new SessionLines({ waitMs: options.turnWait, store, guard, leaseTtl: options.lock?.ttl, read }),
       retired: new RetiredIds(store, guard),
       ttlFor: (record) => ttlFor(record, options.maxAge),
     };

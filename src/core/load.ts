@@ -67,7 +67,7 @@ export class SessionLoader {
   private async loadStored(id: string, key: string, context: OpenContext, budget: StoreBudget, handedOver: StoredValue | undefined): Promise<SessionRecord> {
     const { options, store, guard, events, codec, serializer } = this.parts;
     const { address } = context;
-    const stored = handedOver ?? (await guard('get', store.get(key, options.rolling ? options.lifetime : undefined), budget));
+    const stored = handedOver ?? (await this.parts.read(key, budget));
     if (stored === null) {
       // Regenerated a moment ago (a login of the same browser answered while this request was on its
       // way): the browser's cookie is the newer one, so this request sends none and stores nothing.

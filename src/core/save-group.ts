@@ -1,5 +1,4 @@
 import type { StoredValue } from '../stored-value.js';
-import { Handover } from './session-line.js';
 
 /**
  * Group commit for a hot session: the saves of its writers that finish in the same turn of the event
@@ -21,11 +20,10 @@ import { Handover } from './session-line.js';
  */
 export class SaveGroup<M, R> {
   readonly members: M[] = [];
-  readonly handovers: Handover[] = [];
   /** What the group stores: the last member's value, which the next member must have started from. */
   value: StoredValue;
   /** Resolves with each member's answer, in order, once the group is answered (never rejects). */
-  readonly answers: Promise<readonly R[]>;
+  private readonly answers: Promise<readonly R[]>;
   private answer!: (answers: readonly R[]) => void;
 
   constructor(readonly key: string, readonly expected: StoredValue, value: StoredValue) {
@@ -33,12 +31,11 @@ export class SaveGroup<M, R> {
     this.answers = new Promise((resolve) => (this.answer = resolve));
   }
 
-  add(member: M, value: StoredValue): { readonly handover: Handover; readonly answer: Promise<R> } {
+  /** `member`'s answer, once the group is answered (never rejects). */
+  add(member: M, value: StoredValue): Promise<R> {
     const index = this.members.push(member) - 1;
     this.value = value;
-    const handover = new Handover(value, this.answers);
-    this.handovers.push(handover);
-    return { handover, answer: this.answers.then((answers) => answers[index]!) };
+    return this.answers.then((answers) => answers[index]!);
   }
 
   settle(answers: readonly R[]): void {
@@ -56,7 +53,7 @@ export class SaveGroups<M, R> {
    * `member`'s save of `value`, which it made on top of `expected` (what it read, or was handed): it
    * joins the open group whose value that is, or opens one that stores over `expected`.
    */
-  add(key: string, expected: StoredValue, member: M, value: StoredValue): { readonly handover: Handover; readonly answer: Promise<R> } {
+  add(key: string, expected: StoredValue, member: M, value: StoredValue): Promise<R> {
     let group = this.open.get(key);
     if (group === undefined || group.value !== expected) {
       // It started from something else (a reader that writes read the store; a writer waited past

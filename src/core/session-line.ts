@@ -68,8 +68,8 @@ export interface SessionLinesDeps {
   readonly guard: StoreCall;
   /** Option `lock`: the lease's TTL in ms; undefined: no lease. */
   readonly leaseTtl: number | undefined;
-  /** The session read's TTL refresh (option `rolling`), for the read sent with the lease. */
-  readonly readTtl?: number | undefined;
+  /** The load's read of a session (`LifecycleParts.read`), sent with the lease where the store keeps call order. */
+  readonly read: (key: string, budget: StoreBudget) => Promise<StoredValue | null>;
 }
 
 export class SessionLines {
@@ -194,7 +194,7 @@ export class SessionLines {
     for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
       const taking = guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget);
       // Never rejects: a failed read is read again by the load, which decides (and leaves the line).
-      const read = store.ordered === true && !loaded ? guard('get', store.get(turn.key, this.deps.readTtl), budget).catch(() => null) : undefined;
+      const read = store.ordered === true && !loaded ? this.deps.read(turn.key, budget).catch(() => null) : undefined;
       if (await taking) {
         turn.lease = lease;
         // Taken afresh, not handed down: a writer of another process may have held it and saved
