@@ -141,11 +141,11 @@ describe('the line of a session\'s writers', () => {
     await a.leave(turn, undefined);
   });
 
-  it('lock, on a store that keeps call order: the session is read in the same round trip as the lease is taken', async () => {
+  /** The memory store with the lease's answer held back 30 ms, recording the calls in order. */
+  async function heldBackLease(holdsBothKeys: boolean) {
     const inner = new MemoryStore();
     await inner.create('session:a', 'stored', 60_000);
     const calls: string[] = [];
-    // The memory store, with the lease's answer held back 30 ms: the read must not wait for it.
     const store = Object.assign(Object.create(inner) as MemoryStore, {
       async create(key: string, value: string, ttl: number) {
         calls.push(`create ${key}`);
@@ -157,10 +157,26 @@ describe('the line of a session\'s writers', () => {
         calls.push(`get ${key}`);
         return inner.get(key, ttl);
       },
+      // A store with it holds a session's key and its lease key together, in call order (Redis, not Cluster).
+      replaceAndRelease: holdsBothKeys ? (key: string, expected: string, value: string, ttl: number) => inner.replace(key, expected, value, ttl) : undefined,
     });
+    return { calls, store };
+  }
+
+  it('lock, on a store that keeps call order: the session is read in the same round trip as the lease is taken', async () => {
+    // The read must not wait for the lease's answer.
+    const { calls, store } = await heldBackLease(true);
     const turn = await lines(1000, 5000, store).lines.enter('session:a', new StoreBudget());
     assert.deepEqual(calls, ['create session:a:lock', 'get session:a', 'create answered']);
     assert.ok(turn.lease);
     assert.equal(turn.from?.value, 'stored', 'the load starts from that read: no second one');
+  });
+
+  it('lock, where the lease and the session may be on different servers (Redis Cluster): the session is read after the lease is taken', async () => {
+    const { calls, store } = await heldBackLease(false);
+    const turn = await lines(1000, 5000, store).lines.enter('session:a', new StoreBudget());
+    assert.deepEqual(calls, ['create session:a:lock', 'create answered']);
+    assert.ok(turn.lease);
+    assert.equal(turn.from, undefined, 'the load reads the session now');
   });
 });

@@ -183,9 +183,11 @@ export class SessionLines {
 
   /**
    * Takes the store lease for the head of the line, unless it was handed down; gives up at the
-   * deadline. On a store that keeps call order (Redis) the session is read in the same round trip,
-   * right behind the lease: a read that lands after the lease was taken sees every save of the
-   * writers that held it before (they release it only after their save).
+   * deadline. On a store that keeps the lease and the session in call order on one connection
+   * (`ordered` with `replaceAndRelease`: Redis, not Cluster) the session is read in the same round
+   * trip, right behind the lease: a read that lands after the lease was taken sees every save of the
+   * writers that held it before (they release it only after their save). Elsewhere (Cluster: the two
+   * keys on different nodes) the read could overtake the take, so the load reads after it.
    */
   private async lease(turn: Turn, budget: StoreBudget, loaded: boolean): Promise<Turn> {
     if (turn.lease) return turn; // handed down the line
@@ -194,7 +196,7 @@ export class SessionLines {
     for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
       const taking = guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget);
       // Never rejects: a failed read is read again by the load, which decides (and leaves the line).
-      const read = store.ordered === true && !loaded ? this.deps.read(turn.key, budget).catch(() => null) : undefined;
+      const read = store.ordered === true && store.replaceAndRelease !== undefined && !loaded ? this.deps.read(turn.key, budget).catch(() => null) : undefined;
       if (await taking) {
         turn.lease = lease;
         // Taken afresh, not handed down: a writer of another process may have held it and saved

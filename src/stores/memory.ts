@@ -120,6 +120,15 @@ export class MemoryStore implements SessionStore {
     return { status: 'ok' };
   }
 
+  /**
+   * `replace`, releasing the lease of option `lock` in the same step: one map holds both keys, and
+   * neither call awaits anything, so nothing runs in between.
+   */
+  replaceAndRelease(key: string, expected: StoredValue, value: StoredValue, ttlMs: number, leaseKey: string, token: StoredValue): Promise<ReplaceResult> {
+    void this.deleteIf(leaseKey, token);
+    return this.replace(key, expected, value, ttlMs);
+  }
+
   async delete(key: string): Promise<void> {
     this.remove(key);
   }

@@ -66,7 +66,9 @@ export interface SessionStore {
    * `leaseKey` (deleted only if it still holds `token`), whatever the compare-and-set's answer. It
    * saves the lease's own release round trip on every write that ends a burst. A store that cannot
    * reach both keys in one step (Redis Cluster: they hash to different slots) leaves it out; the core
-   * then releases the lease with `deleteIf` after the write.
+   * then releases the lease with `deleteIf` after the write. A store that has it and is `ordered`
+   * keeps that order across the two keys too (one connection): the core then sends the session's
+   * read right behind the lease's `create`, in the same round trip.
    */
   replaceAndRelease?(key: string, expected: StoredValue, value: StoredValue, ttlMs: number, leaseKey: string, token: StoredValue): Promise<ReplaceResult>;
 
