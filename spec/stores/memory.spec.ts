@@ -77,31 +77,6 @@ describe('MemoryStore', () => {
   });
 });
 
-describe('MemoryStore.replaceAndRelease (option `lock`)', () => {
-  it('releases the lease only when it holds the token, whatever the compare-and-set answers', async () => {
-    const store = new MemoryStore();
-    await store.create('rr:s', 'v1', 60_000);
-    await store.create('rr:s:lock', 'mine', 60_000);
-    assert.deepEqual(await store.replaceAndRelease('rr:s', 'v1', 'v2', 60_000, 'rr:s:lock', 'mine'), { status: 'ok' });
-    assert.equal(await store.get('rr:s:lock'), null);
-    assert.equal(await store.get('rr:s'), 'v2');
-    // A conflict releases too (the writer is done with the lease) and leaves the session as it was.
-    await store.create('rr:s:lock', 'mine', 60_000);
-    assert.equal((await store.replaceAndRelease('rr:s', 'v1', 'v3', 60_000, 'rr:s:lock', 'mine')).status, 'conflict');
-    assert.equal(await store.get('rr:s:lock'), null);
-    assert.equal(await store.get('rr:s'), 'v2');
-    // Another writer's lease is not touched.
-    await store.create('rr:s:lock', 'theirs', 60_000);
-    assert.deepEqual(await store.replaceAndRelease('rr:s', 'v2', 'v4', 60_000, 'rr:s:lock', 'mine'), { status: 'ok' });
-    assert.equal(await store.get('rr:s:lock'), 'theirs');
-    // A session gone: nothing created, the lease still released.
-    await store.create('rr:gone:lock', 'mine', 60_000);
-    assert.deepEqual(await store.replaceAndRelease('rr:gone', 'v1', 'v2', 60_000, 'rr:gone:lock', 'mine'), { status: 'missing' });
-    assert.equal(await store.get('rr:gone'), null);
-    assert.equal(await store.get('rr:gone:lock'), null);
-  });
-});
-
 describe('MemoryStore in production', () => {
   it('warns once that it is for one process only', async () => {
     const { spawnSync } = await import('node:child_process');

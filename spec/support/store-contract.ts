@@ -204,6 +204,34 @@ export function storeContract(
       assert.equal(results.filter((r) => r.status === 'conflict').length, 7);
     });
 
+    it('replaceAndRelease, where the store has it: releases the lease only when it holds the token, whatever the compare-and-set answers', async (t) => {
+      if (!store.replaceAndRelease) {
+        t.diagnostic(`${name} has no replaceAndRelease (option \`lock\` releases the lease with deleteIf)`);
+        return;
+      }
+      const [session, gone] = [uniqueKey(), uniqueKey()];
+      const lease = `${session}:lock`;
+      await store.create(session, 'v1', 60_000);
+      await store.create(lease, 'mine', 60_000);
+      assert.deepEqual(await store.replaceAndRelease(session, 'v1', 'v2', 60_000, lease, 'mine'), { status: 'ok' });
+      assert.equal(await store.get(lease), null);
+      assert.equal(String(await store.get(session)), 'v2');
+      // A conflict releases too (the writer is done with the lease) and leaves the session as it was.
+      await store.create(lease, 'mine', 60_000);
+      assert.equal((await store.replaceAndRelease(session, 'v1', 'v3', 60_000, lease, 'mine')).status, 'conflict');
+      assert.equal(await store.get(lease), null);
+      assert.equal(String(await store.get(session)), 'v2');
+      // Another writer's lease is not touched.
+      await store.create(lease, 'theirs', 60_000);
+      assert.deepEqual(await store.replaceAndRelease(session, 'v2', 'v4', 60_000, lease, 'mine'), { status: 'ok' });
+      assert.equal(String(await store.get(lease)), 'theirs');
+      // A session gone: nothing created, the lease still released.
+      await store.create(`${gone}:lock`, 'mine', 60_000);
+      assert.deepEqual(await store.replaceAndRelease(gone, 'v1', 'v2', 60_000, `${gone}:lock`, 'mine'), { status: 'missing' });
+      assert.equal(await store.get(gone), null);
+      assert.equal(await store.get(`${gone}:lock`), null);
+    });
+
     it('the user index, where the store has one, lists and forgets sessions', { skip: false }, async (t) => {
       const index = store.userIndex;
       if (!index) {
