@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisStore, SessionConflictError, taggedJsonSerializer } from 'koa-qsession';
+import { RedisStore, SessionConflictError, TaggedJsonSerializer, taggedJsonSerializer, type Serializer } from 'koa-qsession';
 import { createEvents } from '../../src/core/events.js';
 import { Lifecycle, resolveOptions } from '../../src/internal.js';
 import type { SessionRecord } from '../../src/core/record.js';
@@ -27,10 +27,10 @@ describe('group commit of a hot session (Redis)', () => {
   });
 
   /** One process's lifecycle on its own connection. */
-  function app(): Lifecycle {
+  function app(serializer: Serializer = taggedJsonSerializer): Lifecycle {
     const store = new RedisStore(redis.server.url);
     stores.push(store);
-    return new Lifecycle({ options: resolveOptions({}), store, serializer: taggedJsonSerializer, events: createEvents() });
+    return new Lifecycle({ options: resolveOptions({}), store, serializer, events: createEvents() });
   }
 
   async function seeded(lc: Lifecycle, data: Record<string, unknown>): Promise<string> {
@@ -151,5 +151,29 @@ describe('group commit of a hot session (Redis)', () => {
     // The first save, the group, the compare-and-delete: had the delete gone before the group, it
     // would have been refused and tried again (more EVALSHA).
     assert.equal(commands.evalsha, 3, JSON.stringify(commands));
+  });
+
+  it('a writer handed the value the one before it is saving starts from its members: the text is split once, not once per writer', async () => {
+    let splits = 0;
+    const counting = new (class extends TaggedJsonSerializer {
+      override entries(stored: Parameters<TaggedJsonSerializer['entries']>[0]) {
+        splits++;
+        return super.entries(stored);
+      }
+    })();
+    const lc = app(counting);
+    const id = await seeded(lc, { counter: 0, user: { id: 7, roles: ['a', 'b'] } });
+    splits = 0;
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        write(lc, id, (record) => {
+          record.session.counter = (record.session.counter as number) + 1;
+        }),
+      ),
+    );
+    assert.deepEqual(answers, Array(5).fill({ kind: 'set', id }));
+    assert.equal(splits, 1, 'only the first writer, which read the store, splits what it read');
+    const stored = await lc.open(id);
+    assert.deepEqual(stored.session.toJSON(), { counter: 5, user: { id: 7, roles: ['a', 'b'] } });
   });
 });

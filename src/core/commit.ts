@@ -233,7 +233,7 @@ export class SessionCommitter {
     // Handed over even with nobody waiting yet: a writer that comes before this save is answered
     // starts from it, with no store read (on a hot session, a read while it holds the line would hold
     // up every writer behind it).
-    const handover = value !== undefined && turn ? new Handover(value, answer) : undefined;
+    const handover = value !== undefined && turn ? new Handover(value, answer, this.parts.codec.sharedRaw ? plan.members : undefined) : undefined;
     if (handover) this.leave(record, handover);
     try {
       return unwrap(await answer);

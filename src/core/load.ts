@@ -7,7 +7,7 @@ import { pinMatches, pinToWrite } from './pin-rule.js';
 import { SessionRecord } from './record.js';
 import { idLabel } from './signing.js';
 import { StoreBudget } from './store-call.js';
-import type { Turn } from './session-line.js';
+import type { Handover, Turn } from './session-line.js';
 
 /**
  * The first half of a request: the cookie's id becomes a session. No store call without a
@@ -52,7 +52,7 @@ export class SessionLoader {
   private async loadInTurn(id: string, key: string, context: OpenContext, budget: StoreBudget, turn: Turn): Promise<SessionRecord> {
     let record: SessionRecord;
     try {
-      record = await this.loadStored(id, key, context, budget, turn.from?.value);
+      record = await this.loadStored(id, key, context, budget, turn.from);
     } catch (error) {
       this.parts.lines.leave(turn, turn.from);
       throw error;
@@ -63,11 +63,11 @@ export class SessionLoader {
     return record;
   }
 
-  /** `handedOver`: the value the writer before this one saved (or is saving): no store read needed. */
-  private async loadStored(id: string, key: string, context: OpenContext, budget: StoreBudget, handedOver: StoredValue | undefined): Promise<SessionRecord> {
+  /** `handedOver`: what the writer before this one saved (or is saving): no store read needed. */
+  private async loadStored(id: string, key: string, context: OpenContext, budget: StoreBudget, handedOver: Handover | undefined): Promise<SessionRecord> {
     const { options, store, guard, events, codec, serializer } = this.parts;
     const { address } = context;
-    const stored = handedOver ?? (await this.parts.read(key, budget));
+    const stored = handedOver ? handedOver.value : await this.parts.read(key, budget);
     if (stored === null) {
       // Regenerated a moment ago (a login of the same browser answered while this request was on its
       // way): the browser's cookie is the newer one, so this request sends none and stores nothing.
@@ -77,9 +77,9 @@ export class SessionLoader {
       if (superseded) record.supersede();
       return record;
     }
-    let members: Array<[string, unknown]>;
+    let members: ReadonlyArray<readonly [string, unknown]>;
     try {
-      members = codec.split(stored);
+      members = handedOver?.members ?? codec.split(stored);
     } catch (failure) {
       // Left alone, as Quart-Session and Flask-Session do: in a shared store it may be another app's
       // live session (Flask-Session writes msgpack or pickle), and its TTL removes it anyway. So is

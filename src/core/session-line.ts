@@ -37,6 +37,11 @@ export class Handover {
     readonly value: StoredValue,
     /** Resolves once `value`'s save is answered (never rejects); undefined when nothing is being saved. */
     readonly saved: Promise<unknown> | undefined,
+    /**
+     * `value` as the members it was assembled from, when they are immutable text (EntryCodec's
+     * `sharedRaw`): the next writer starts from them without splitting `value` again.
+     */
+    readonly members?: ReadonlyArray<readonly [string, unknown]>,
   ) {
     this.settled = saved === undefined;
   }

@@ -11,6 +11,12 @@ import { sameStoredValue, type StoredValue } from '../stored-value.js';
 export interface EntryCodec {
   /** The serializer's name, for errors. */
   readonly name: string;
+  /**
+   * Raw forms are immutable text (a key-granular serializer): members may be handed from one record
+   * to the next unsplit. A decoded value (any other serializer) is a live object, which two requests
+   * must never share: those records split the stored value again.
+   */
+  readonly sharedRaw: boolean;
   /** The stored value's members in stored order (throws when it cannot be read). */
   split(stored: StoredValue): Array<[string, unknown]>;
   decode(raw: unknown): unknown;
@@ -47,6 +53,7 @@ export function entryCodecFor(serializer: Serializer): EntryCodec {
 function keyedCodec(serializer: KeyedSerializer): EntryCodec {
   return {
     name: serializer.name,
+    sharedRaw: true,
     split: (stored) => serializer.entries(stored),
     decode: (raw) => serializer.decodeValue(raw as string),
     encode: (value, key) => serializer.encodeValue(value, key),
@@ -74,6 +81,7 @@ function wholeCodec(serializer: Serializer): EntryCodec {
   const one = (key: string, value: unknown): StoredValue => serializer.dumps(dictOf([[key, value]]));
   return {
     name: serializer.name,
+    sharedRaw: false,
     split(stored) {
       const dict = serializer.loads(stored);
       return Object.keys(dict).map((key) => [key, new Boxed(dict[key])]);
