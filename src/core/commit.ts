@@ -297,7 +297,7 @@ export class SessionCommitter {
           for (const index of standing) answers[index] = value === undefined ? NONE : this.conflict(savings[index]!.record, [], 'gone');
           return answers;
         }
-        // Split once per conflict, however many requests are standing.
+        // Split once per conflict, however many requests are standing (and merged onto from `now`).
         before ??= new Map(codec.split(loaded));
         const now = new Map(codec.split(result.current));
         const stillStanding: number[] = [];
@@ -317,7 +317,7 @@ export class SessionCommitter {
           const whose = standing.length === 1 ? "this request's changes" : `the changes of ${standing.length} requests saved together`;
           debug('compare-and-set conflict on session %s: merging %s, retry %d', idLabel(savings[0]!.record.id), whose, attempt + 1);
         }
-        const members = text.mergedMembers(result.current, standing.map((index) => savings[index]!.changes));
+        const members = text.mergedMembers(now, standing.map((index) => savings[index]!.changes));
         value = hasData(members) ? text.assemble(members) : undefined;
         expected = result.current;
         if (attempt > 0) {

@@ -39,14 +39,12 @@ export const REMOVED = null;
 export class SessionText {
   constructor(private readonly codec: EntryCodec, private readonly maxSize: number) {}
 
-  /** Each request's changes, in order, on top of `current`, assembled (throws SessionTooLargeError). */
-  merge(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): StoredValue {
-    return this.assemble(this.mergedMembers(current, changes));
-  }
-
-  /** The same, left as members (to look at what remains before assembling it). */
-  mergedMembers(current: StoredValue, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): Map<string, unknown> {
-    let members = new Map(this.codec.split(current));
+  /**
+   * Each request's changes, in order, on top of `current` (the members of what is stored now, as the
+   * codec split them; not changed here), left as members to look at before assembling them.
+   */
+  mergedMembers(current: Iterable<readonly [string, unknown]>, changes: ReadonlyArray<ReadonlyMap<string, unknown>>): Map<string, unknown> {
+    let members = new Map(current);
     for (const change of changes) {
       for (const [name, raw] of change) {
         if (raw === REMOVED) members.delete(name);
