@@ -22,6 +22,19 @@ interface Saving {
   readonly user: unknown;
 }
 
+/** One compare-and-set of a session: what it expects, what it stores, and what bounds it. */
+interface Swap {
+  readonly key: string;
+  /** What the saving requests started from. */
+  readonly expected: StoredValue;
+  /** What they leave; undefined: no data is left, the session is deleted. */
+  readonly value: StoredValue | undefined;
+  readonly ttlMs: number;
+  readonly budget: StoreBudget | undefined;
+  /** Option `lock`'s lease, released by this write (first attempt only) where the store can. */
+  readonly lease: Lease | undefined;
+}
+
 /**
  * Whether the request asks anything of the store at commit: the one answer to "will this request
  * write?" (`modified`: the settled answer, when the caller has it).
@@ -229,7 +242,7 @@ export class SessionCommitter {
     }
     const answer = hot
       ? this.groups.add(key, loaded, saving, value)
-      : this.cas(key, [saving], loaded, value, this.parts.ttlFor(record), record.budget, lease).then(([only]) => only!);
+      : this.cas({ key, expected: loaded, value, ttlMs: this.parts.ttlFor(record), budget: record.budget, lease }, [saving]).then(([only]) => only!);
     // Handed over even with nobody waiting yet: a writer that comes before this save is answered
     // starts from it, with no store read (on a hot session, a read while it holds the line would hold
     // up every writer behind it).
@@ -247,25 +260,26 @@ export class SessionCommitter {
     const { members } = group;
     const last = members[members.length - 1]!.record;
     try {
-      return await this.cas(group.key, members, group.expected, group.value, this.parts.ttlFor(last), members[0]!.record.budget, undefined);
+      const swap = { key: group.key, expected: group.expected, value: group.value, ttlMs: this.parts.ttlFor(last), budget: members[0]!.record.budget, lease: undefined };
+      return await this.cas(swap, members);
     } catch (error) {
       return members.map(() => asError(error));
     }
   }
 
   /**
-   * Stores `value` (undefined: deletes the session) by compare-and-set against `expected`, for the
-   * requests in `savings`: one, or a hot session's group, each having made its changes on top of the
-   * one before. On a conflict, the changes of each request still standing are applied, in order, to
+   * Stores `swap.value` (undefined: deletes the session) by compare-and-set against `swap.expected`,
+   * for the requests in `savings`: one, or a hot session's group, each having made its changes on top
+   * of the one before. On a conflict, the changes of each request still standing are applied, in order, to
    * what is stored now and tried again; a request that changed a key another save changed too is
    * `onConflict`'s to decide, and only that request is refused. The store call of the first attempt
    * is made before the first await (a group's place in the store's call order). Each request's answer,
    * in order; never rejects.
    */
-  private async cas(
-    key: string, savings: readonly Saving[], expected: StoredValue, value: StoredValue | undefined, ttlMs: number, budget: StoreBudget | undefined, lease: Lease | undefined,
-  ): Promise<Array<Action | Error>> {
+  private async cas(swap: Swap, savings: readonly Saving[]): Promise<Array<Action | Error>> {
     const { options, store, guard, text, users, codec } = this.parts;
+    const { key, ttlMs, budget, lease } = swap;
+    let { expected, value } = swap;
     const answers: Array<Action | Error> = new Array(savings.length);
     let standing = savings.map((_, index) => index);
     const loaded = expected;
