@@ -172,6 +172,33 @@ describe('the line of a session\'s writers', () => {
     assert.equal(turn.from?.value, 'stored', 'the load starts from that read: no second one');
   });
 
+  it('lock: while another process holds the lease, its retries send no read; the take that succeeds reads once, after it', async () => {
+    const store = new MemoryStore();
+    await store.create('session:a', 'stored', 60_000);
+    const other = lines(1000, 5000, store).lines;
+    const held = await other.enter('session:a', new StoreBudget());
+    let creates = 0;
+    let reads = 0;
+    const counting = Object.assign(Object.create(store) as MemoryStore, {
+      create(key: string, value: string, ttl: number) {
+        creates++;
+        return store.create(key, value, ttl);
+      },
+      get(key: string, ttl?: number) {
+        reads++;
+        return store.get(key, ttl);
+      },
+    });
+    const waiting = lines(1000, 5000, counting).lines.enter('session:a', new StoreBudget());
+    await sleep(40);
+    await other.leave(held, undefined);
+    const turn = await waiting;
+    assert.ok(turn.lease, 'taken once released');
+    assert.ok(creates >= 3, `it tried several times: ${creates} takes`);
+    assert.equal(reads, 2, `a read with the first take and one after the take that succeeded, none with the ${creates - 2} retries between`);
+    assert.equal(turn.from?.value, 'stored', 'the load starts from the read after the take: no third one');
+  });
+
   it('lock, where the lease and the session may be on different servers (Redis Cluster): the session is read after the lease is taken', async () => {
     const { calls, store } = await heldBackLease(false);
     const turn = await lines(1000, 5000, store).lines.enter('session:a', new StoreBudget());

@@ -282,8 +282,7 @@ export class SessionCommitter {
     let { expected, value } = swap;
     const answers: Array<Action | Error> = new Array(savings.length);
     let standing = savings.map((_, index) => index);
-    const loaded = expected;
-    let before: Map<string, unknown> | undefined; // what `loaded` holds, split at the first conflict
+    let before: Map<string, unknown> | undefined; // what `swap.expected` holds, split at the first conflict
     const overwritten: string[] = [];
     const deadline = Date.now() + options.storeTimeout;
     try {
@@ -312,7 +311,7 @@ export class SessionCommitter {
           return answers;
         }
         // Split once per conflict, however many requests are standing (and merged onto from `now`).
-        before ??= new Map(codec.split(loaded));
+        before ??= new Map(codec.split(swap.expected));
         const now = new Map(codec.split(result.current));
         const stillStanding: number[] = [];
         for (const index of standing) {

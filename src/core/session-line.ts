@@ -198,18 +198,21 @@ export class SessionLines {
     if (turn.lease) return turn; // handed down the line
     const { store, guard, leaseTtl } = this.deps;
     const lease: Lease = { key: `${turn.key}:lock`, token: randomBytes(12).toString('base64url') };
-    for (let pause = 2; ; pause = Math.min(pause * 2, 20)) {
+    const readsWithLease = store.ordered === true && store.replaceAndRelease !== undefined && !loaded;
+    for (let attempt = 0, pause = 2; ; attempt++, pause = Math.min(pause * 2, 20)) {
       const taking = guard('lock', store.create(lease.key, lease.token, leaseTtl!), budget);
+      // The read rides with the first take only: while another process holds the lease, a read sent
+      // with each retry would be wasted work; the take that succeeds later reads right after it.
       // Never rejects: a failed read is read again by the load, which decides (and leaves the line).
-      const read = store.ordered === true && store.replaceAndRelease !== undefined && !loaded ? this.deps.read(turn.key, budget).catch(() => null) : undefined;
+      const along = readsWithLease && attempt === 0 ? this.deps.read(turn.key, budget).catch(() => null) : undefined;
       if (await taking) {
         turn.lease = lease;
         // Taken afresh, not handed down: a writer of another process may have held it and saved
         // since the save this turn would start from. It starts from the store's value instead.
         const from = turn.from;
         turn.from = undefined;
-        if (read) {
-          const value = await read;
+        if (readsWithLease) {
+          const value = await (along ?? this.deps.read(turn.key, budget).catch(() => null));
           if (value !== null) turn.from = new Handover(value, undefined);
         } else if (from && !from.settled) await from.saved;
         return turn;
