@@ -7,7 +7,7 @@
 //   GET  /slow-read [gate | ms, tag]
 //   POST /set [k=v...]              sets every pair
 //   POST /slow-set [gate | ms, tag] [k=v...]
-//   POST /incr [ms]                 count = count + 1, awaiting ms between the read and the write
+//   POST /incr [ms]                 count = count + 1, awaiting ms between the read and the write (0: no await)
 //   POST /login [user]              regenerate, then sets `user`
 //   POST /logout                    destroy
 // Slow routes load the session, tell the primary they entered (`gate` or `tag`), then wait for the
@@ -166,7 +166,9 @@ app.use(async (ctx) => {
       break;
     case '/incr': {
       const count = Number(session.get('count') ?? 0);
-      await sleep(Number(ms ?? 2));
+      // ms=0: no await at all, so the writers queued in a worker finish in one turn of its event loop.
+      const wait = Number(ms ?? 2);
+      if (wait > 0) await sleep(wait);
       session.set('count', count + 1);
       ctx.body = String(count + 1);
       return;
