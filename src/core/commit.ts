@@ -125,7 +125,7 @@ export class SessionCommitter {
       return NONE;
     }
     if (!wantsWrite) {
-      await this.retire(record);
+      if (record.retiredIds.length > 0) await this.retire(record);
       this.leave(record, record.turn?.from);
       if (record.touched && !record.isNew && !outcome.isStatic) return this.touch(record);
       return this.idle(record, outcome);
@@ -140,7 +140,7 @@ export class SessionCommitter {
     try {
       const action = await this.write(record);
       // After the new session is stored: a login whose write failed leaves the user logged in as before.
-      await this.retire(record);
+      if (record.retiredIds.length > 0) await this.retire(record);
       return action;
     } finally {
       this.leave(record, undefined);
@@ -153,7 +153,7 @@ export class SessionCommitter {
     const key = options.keyPrefix + record.id;
     const ttlMs = this.parts.ttlFor(record);
     await guard('touch', store.touch(key, ttlMs), record.budget);
-    await this.parts.users?.touched(record, key, ttlMs);
+    if (this.parts.users) await this.parts.users.touched(record, key, ttlMs);
     return this.resend(record);
   }
 
@@ -178,8 +178,12 @@ export class SessionCommitter {
     return NONE;
   }
 
-  private async write(record: SessionRecord): Promise<Action> {
-    if (!record.isNew) return this.saveOnto(record);
+  /** Not async itself: a stored session's save (every write of a live session) is one async layer fewer. */
+  private write(record: SessionRecord): Promise<Action> {
+    return record.isNew ? this.writeNew(record) : this.saveOnto(record);
+  }
+
+  private async writeNew(record: SessionRecord): Promise<Action> {
     const empty = !record.hasData;
     if (record.superseded) {
       // The cookie it came with was retired while it was on its way: its change belongs to a session that
@@ -205,7 +209,7 @@ export class SessionCommitter {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await guard('create', store.create(options.keyPrefix + record.id, value, ttlMs), record.budget)) {
         record.stored(value);
-        await users?.written(record, user, true, ttlMs);
+        if (users) await users.written(record, user, true, ttlMs);
         return { kind: 'set', id: record.id };
       }
       record.renewId();
@@ -295,11 +299,11 @@ export class SessionCommitter {
           for (const index of standing) {
             const { record, user } = savings[index]!;
             if (value === undefined) {
-              await users?.removed(record, [record.id]);
+              if (users) await users.removed(record, [record.id]);
               answers[index] = CLEAR;
             } else {
               record.stored(value);
-              await users?.written(record, user, false, ttlMs);
+              if (users) await users.written(record, user, false, ttlMs);
               answers[index] = { kind: 'set', id: record.id };
             }
           }
@@ -376,7 +380,7 @@ export class SessionCommitter {
     // would (its marker's round trip nearly always lets the group go first; this makes it always).
     for (const id of retired) this.groups.flush(this.parts.options.keyPrefix + id);
     for (const id of retired) await this.parts.retired.retire(this.parts.options.keyPrefix + id, how, record.budget);
-    await this.parts.users?.removed(record, retired);
+    if (this.parts.users) await this.parts.users.removed(record, retired);
   }
 }
 

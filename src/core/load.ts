@@ -49,18 +49,20 @@ export class SessionLoader {
     return entered instanceof Promise ? entered.then((turn) => this.loadInTurn(id, key, context, budget, turn)) : this.loadInTurn(id, key, context, budget, entered);
   }
 
-  private async loadInTurn(id: string, key: string, context: OpenContext, budget: StoreBudget, turn: Turn): Promise<SessionRecord> {
-    let record: SessionRecord;
-    try {
-      record = await this.loadStored(id, key, context, budget, turn.from);
-    } catch (error) {
-      this.parts.lines.leave(turn, turn.from);
-      throw error;
-    }
-    // A fresh session has a new id: the old one's line has nothing more to order.
-    if (record.isNew) this.parts.lines.leave(turn, undefined);
-    else record.turn = turn;
-    return record;
+  /** `then` rather than an async function: one promise fewer on every write. */
+  private loadInTurn(id: string, key: string, context: OpenContext, budget: StoreBudget, turn: Turn): Promise<SessionRecord> {
+    return this.loadStored(id, key, context, budget, turn.from).then(
+      (record) => {
+        // A fresh session has a new id: the old one's line has nothing more to order.
+        if (record.isNew) this.parts.lines.leave(turn, undefined);
+        else record.turn = turn;
+        return record;
+      },
+      (error: unknown) => {
+        this.parts.lines.leave(turn, turn.from);
+        throw error;
+      },
+    );
   }
 
   /** `handedOver`: what the writer before this one saved (or is saving): no store read needed. */
@@ -126,7 +128,8 @@ export class SessionLoader {
     if (options.rolling && handedOver === undefined && record.lifetime !== options.lifetime) {
       await guard('touch', store.touch(key, this.parts.ttlFor(record)), budget);
     }
-    await this.parts.users?.loaded(record, key);
+    // Only with an index: `await undefined` would still cost every load a promise and a microtask.
+    if (this.parts.users) await this.parts.users.loaded(record, key);
     return record;
   }
 

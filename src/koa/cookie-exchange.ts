@@ -65,7 +65,8 @@ export class CookieExchange {
 
   /** Synchronous when no store call is needed (no cookie, a malformed one): no promise for anonymous requests. */
   open(ctx: Context): Opened | Promise<Opened> {
-    const raw = readCookieValue(ctx.cookies, this.options.cookie.name);
+    // No Cookie header (most anonymous requests): Koa's `ctx.cookies` object is not even made.
+    const raw = ctx.req.headers.cookie === undefined ? undefined : readCookieValue(ctx.cookies, this.options.cookie.name);
     let id = raw;
     let rotated = false;
     if (raw !== undefined && this.signer) {

@@ -111,7 +111,14 @@ export function qsession(options: QSessionOptions = {}): QSessionMiddleware {
       seal(record);
       return;
     }
-    return settled.finally(() => seal(record));
+    // Not `finally`: that makes two promises where this makes one.
+    return settled.then(
+      () => seal(record),
+      (error: unknown) => {
+        seal(record);
+        throw error;
+      },
+    );
   }
 
   async function fail(ctx: Context, record: SessionRecord, cookie: CookieState, error: unknown): Promise<never> {

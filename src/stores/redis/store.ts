@@ -97,7 +97,7 @@ export class RedisStore implements SessionStore {
   private compareAndSet(lua: LuaScript, key: string, options: EvalArguments): Promise<ReplaceResult> {
     const ready = this.connection.readyNow();
     // Every write: when connected and no WAIT follows, the script goes out at once (no async hops).
-    if (ready && this.waitReplicas?.on !== 'all') return runScript(ready, lua, options).then(compareAndSetResult);
+    if (ready && this.waitReplicas?.on !== 'all') return runScript(ready, lua, options, compareAndSetResult);
     return this.compareAndSetAndWait(lua, key, options);
   }
 
