@@ -425,6 +425,24 @@ for (const [storeName, options] of [
       }
     });
 
+    it('rolling with lock: a writer that read with the lease and saved nothing also gives the session its own lifetime back', async () => {
+      // With `lock`, a writer's read rides with the lease (Redis, not Cluster; the memory store), and
+      // that read refreshes the TTL with the default lifetime just as the load's own read does.
+      const locked = await startApp({ ...options(), rolling: true, lock: true });
+      const browser = locked.client();
+      await browser.get('/remember-days/2');
+      const id = browser.jar.get('session')!;
+      if (locked.sessions.store.name === 'redis') await redis.server.cli('PEXPIRE', `session:${id}`, '5000');
+      const reply = await browser.request('/read', { method: 'POST' });
+      assert.equal(reply.status, 200);
+      const cookie = sessionCookie(reply)!;
+      assert.ok(Math.abs(Date.parse(cookie.attributes.get('expires')!) - Date.now() - 2 * DAY) < 5000);
+      if (locked.sessions.store.name === 'redis') {
+        const ttl = Number(await redis.server.cli('PTTL', `session:${id}`));
+        assert.ok(Math.abs(ttl - 2 * DAY) < 5000, `store TTL ${ttl}`);
+      }
+    });
+
     it('ctx.session === session inside the request', async () => {
       const reply = await app.client().get('/identity');
       assert.deepEqual(JSON.parse(reply.text), { same: true, again: true });

@@ -124,8 +124,10 @@ export class SessionLoader {
       }
     }
     if (adopted) record.markDirty();
-    // The GETEX above refreshed the TTL with the default lifetime; a session with its own takes it back.
-    if (options.rolling && handedOver === undefined && record.lifetime !== options.lifetime) {
+    // A read of the store (the GETEX above, or the one sent with the lease) refreshed the TTL with the
+    // default lifetime; a session with its own takes it back. (A writer handed such a value by one that
+    // saved nothing touches again: the same TTL, one call more, only with `lock` and `rolling`.)
+    if (options.rolling && (handedOver === undefined || handedOver.fromStore) && record.lifetime !== options.lifetime) {
       await guard('touch', store.touch(key, this.parts.ttlFor(record)), budget);
     }
     // Only with an index: `await undefined` would still cost every load a promise and a microtask.

@@ -42,8 +42,18 @@ export class Handover {
      * `sharedRaw`): the next writer starts from them without splitting `value` again.
      */
     readonly members?: ReadonlyArray<readonly [string, unknown]>,
+    /**
+     * Read from the store by the lease's take (`Handover.read`), not left by a writer: under option
+     * `rolling` that read restarted the session's TTL, as the load's own read does.
+     */
+    readonly fromStore = false,
   ) {
     this.settled = saved === undefined;
+  }
+
+  /** What the lease's take read from the store, for the turn to start from. */
+  static read(value: StoredValue): Handover {
+    return new Handover(value, undefined, undefined, true);
   }
 }
 
@@ -213,7 +223,7 @@ export class SessionLines {
         turn.from = undefined;
         if (readsWithLease) {
           const value = await (along ?? this.deps.read(turn.key, budget).catch(() => null));
-          if (value !== null) turn.from = new Handover(value, undefined);
+          if (value !== null) turn.from = Handover.read(value);
         } else if (from && !from.settled) await from.saved;
         return turn;
       }
