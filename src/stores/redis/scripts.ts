@@ -63,16 +63,17 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1
 `);
 
+const asIs = (raw: unknown): unknown => raw;
+
 /**
  * EVALSHA, and EVAL when this server (or this Cluster node) has not seen the script yet: EVAL
  * also caches it, so from then on each call is one short EVALSHA.
  */
-export function runScript<T = unknown>(commands: RedisCommands, lua: LuaScript, options: EvalArguments, reply?: (raw: unknown) => T): Promise<T> {
+export function runScript<T = unknown>(commands: RedisCommands, lua: LuaScript, options: EvalArguments, reply: (raw: unknown) => T = asIs as (raw: unknown) => T): Promise<T> {
   // One `then` for the reply and the NOSCRIPT fallback, rather than an async function or a `catch`
   // and a `then`: the fewest promises on every write.
-  const read = reply ?? ((raw: unknown) => raw as T);
-  return commands.evalSha(lua.sha1, options).then(read, (error: unknown) => {
+  return commands.evalSha(lua.sha1, options).then(reply, (error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return commands.eval(lua.source, options).then(read);
+    return commands.eval(lua.source, options).then(reply);
   });
 }

@@ -103,14 +103,14 @@ export class RedisStore implements SessionStore {
 
   private async compareAndSetAndWait(lua: LuaScript, key: string, options: EvalArguments): Promise<ReplaceResult> {
     const commands = await this.commands();
-    const result = compareAndSetResult(await runScript(commands, lua, options));
+    const result = await runScript(commands, lua, options, compareAndSetResult);
     if (result.status === 'ok' && this.waitReplicas?.on === 'all') await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'write');
     return result;
   }
 
   async deleteIf(key: string, expected: StoredValue): Promise<ReplaceResult> {
     const commands = await this.commands();
-    const result = scriptResult('compare-and-delete', await runScript(commands, COMPARE_AND_DELETE, { keys: [key], arguments: [bytes(expected)] }));
+    const result = await runScript(commands, COMPARE_AND_DELETE, { keys: [key], arguments: [bytes(expected)] }, compareAndDeleteResult);
     if (result.status === 'ok' && this.waitReplicas) await waitForReplicas(commands, this.kind, key, this.waitReplicas, 'delete');
     return result;
   }
@@ -151,6 +151,7 @@ export class RedisStore implements SessionStore {
 }
 
 const compareAndSetResult = (reply: unknown): ReplaceResult => scriptResult('compare-and-set', reply);
+const compareAndDeleteResult = (reply: unknown): ReplaceResult => scriptResult('compare-and-delete', reply);
 
 /** The reply of COMPARE_AND_SET / COMPARE_AND_DELETE: 1 done, 0 missing, the current bytes on a conflict. */
 function scriptResult(what: string, reply: unknown): ReplaceResult {
